@@ -1,0 +1,105 @@
+/* config.h — the read-only configuration snapshot, loaded from one libconfig
+ * file. Every scalar option is declared once in the table in options.c (key,
+ * type, default, check, doc); the cluster lists (proxies, sip-servers) and
+ * listeners have their own per-item tables. Errors name file, line and key. */
+#ifndef SIPPROXY_CONFIG_CONFIG_H
+#define SIPPROXY_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "transport/transport.h"
+
+#define CFG_NAME_MAX 64
+#define CFG_HOST_MAX 256
+#define CFG_MAX_LISTEN 16
+#define CFG_MAX_PROXIES 64
+#define CFG_MAX_NODES 256
+
+struct cfg_listen {
+	enum tp_proto proto;
+	char address[CFG_HOST_MAX];   /* numeric IPv4/IPv6 to bind */
+	uint16_t port;
+	char advertise[CFG_HOST_MAX]; /* host in Via/Record-Route; empty = address */
+};
+
+/* A peer proxy of the cluster (seed: "lists of SIP Proxies"). */
+struct cfg_proxy {
+	char name[CFG_NAME_MAX];
+	char sip_address[CFG_HOST_MAX];
+	uint16_t sip_port;
+	char geo_location[CFG_NAME_MAX];
+};
+
+/* A SIP Server node: an HA pair (primary, optional backup). */
+struct cfg_node {
+	char name[CFG_NAME_MAX];
+	char sip_address[CFG_HOST_MAX];        /* primary */
+	uint16_t sip_port;
+	char backup_sip_address[CFG_HOST_MAX]; /* empty = no backup */
+	uint16_t backup_sip_port;
+	enum tp_proto transport;               /* how we reach it (default udp) */
+	char geo_location[CFG_NAME_MAX];
+	unsigned oos_check;                    /* seconds between OPTIONS probes, 0 = off */
+	unsigned oos_force;                    /* seconds without answer before out of service */
+};
+
+struct config {
+	char path[1024];          /* file it came from */
+
+	/* proxy: this instance */
+	char name[CFG_NAME_MAX];
+	char geo_location[CFG_NAME_MAX];
+	char sip_address[CFG_HOST_MAX];
+	uint16_t sip_port;
+	bool udp, tcp;            /* proxy.transports */
+	struct cfg_listen listen[CFG_MAX_LISTEN]; /* derived + explicit listeners */
+	size_t n_listen;
+
+	/* cluster */
+	struct cfg_proxy proxies[CFG_MAX_PROXIES];
+	size_t n_proxies;
+	struct cfg_node nodes[CFG_MAX_NODES];
+	size_t n_nodes;
+
+	/* sip: timers (ms) and limits */
+	uint32_t t1_ms, t2_ms, t4_ms, timer_c_ms;
+	size_t max_message_size;
+	unsigned max_headers;
+	size_t max_line_length;
+	unsigned tcp_max_connections;
+	unsigned tcp_idle_timeout;     /* s */
+	unsigned tcp_connect_timeout;  /* ms */
+	bool record_route;             /* always Record-Route (default true) */
+
+	/* dns */
+	char dns_servers[512];         /* empty = system resolver */
+	unsigned dns_cache_size;
+
+	/* log */
+	int log_level;                 /* enum log_level */
+	bool log_syslog;
+	bool sip_trace;
+
+	/* admin */
+	char admin_address[CFG_HOST_MAX];
+	uint16_t admin_port;           /* 0 = disabled */
+
+	/* process */
+	unsigned shutdown_timeout;     /* s to drain on SIGTERM */
+};
+
+/* Loads and validates path. On error returns -1 and writes
+ * "FILE:LINE: KEY: problem" into err. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* Same, from text (tests); name stands in for the file name in messages. */
+int config_load_string(const char *text, const char *name, struct config *cfg, char *err,
+		       size_t errlen);
+/* Defaults only (no file). */
+void config_defaults(struct config *cfg);
+/* Writes the option reference (generated from the table) as Markdown. */
+void config_write_docs(FILE *out);
+
+#endif

@@ -1,0 +1,31 @@
+/* stats.h — counters the proxy keeps for /metrics: messages in and out by
+ * method and status code, parse errors, refusals. Plain integers updated on the
+ * loop thread; one struct per loop, summed by the reader. */
+#ifndef SIPPROXY_PROXY_STATS_H
+#define SIPPROXY_PROXY_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sip/msg.h"
+
+#define PROXY_STATS_CODES 700 /* status codes 100..699 index directly */
+
+struct proxy_stats {
+	uint64_t req_in[SIP_METHOD_COUNT];
+	uint64_t req_out[SIP_METHOD_COUNT];
+	uint64_t rsp_in[PROXY_STATS_CODES];
+	uint64_t rsp_out[PROXY_STATS_CODES];
+	uint64_t parse_errors;      /* messages that failed to parse */
+	uint64_t dropped;           /* messages dropped (bad response, not ours, ...) */
+	uint64_t relay_refused;     /* untrusted requests kept from leaving the cluster */
+	uint64_t local_replies;     /* responses the proxy generated itself */
+	size_t txn_server_active;
+	size_t txn_client_active;
+	size_t contexts_active;     /* proxied requests in progress */
+};
+
+struct proxy;
+void proxy_get_stats(const struct proxy *p, struct proxy_stats *out);
+
+#endif

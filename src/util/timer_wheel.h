@@ -1,0 +1,51 @@
+/* timer_wheel.h — hierarchical timing wheel with intrusive timers.
+ * O(1) start/stop, so 100,000 transactions with three timers each cost nothing to
+ * keep; one wheel per event loop, driven by that loop (no globals, no locks).
+ * Owners embed a struct timer and recover themselves with container_of. */
+#ifndef SIPPROXY_UTIL_TIMER_WHEEL_H
+#define SIPPROXY_UTIL_TIMER_WHEEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct timer;
+typedef void (*timer_fn)(struct timer *t);
+
+struct timer {
+	struct timer *next, *prev; /* NULL prev = not pending */
+	uint64_t expires;          /* ms, monotonic */
+	timer_fn fn;
+};
+
+struct timer_wheel;
+
+/* tick_ms: resolution (10 ms is right for SIP: T1 = 500 ms). */
+struct timer_wheel *timer_wheel_new(uint64_t now_ms, unsigned tick_ms);
+void timer_wheel_free(struct timer_wheel *w);
+
+static inline void timer_init(struct timer *t)
+{
+	t->next = t->prev = NULL;
+	t->expires = 0;
+	t->fn = NULL;
+}
+/* (Re)arms t to fire fn after delay_ms from the wheel's current time. */
+void timer_start(struct timer_wheel *w, struct timer *t, uint64_t delay_ms, timer_fn fn);
+void timer_stop(struct timer_wheel *w, struct timer *t);
+static inline bool timer_pending(const struct timer *t) { return t->prev != NULL; }
+
+/* Fires, in expiry order, every timer due at or before now_ms. A callback may
+ * start or stop any timer, itself included. Returns the number fired. */
+unsigned timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms);
+/* Milliseconds until the earliest pending timer (UINT64_MAX if none). */
+uint64_t timer_wheel_next_delay(struct timer_wheel *w);
+size_t timer_wheel_count(const struct timer_wheel *w);
+uint64_t timer_wheel_now(const struct timer_wheel *w);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t time_now_ms(void);
+
+#endif
