@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libevent-dev libc-ares-dev libconfig-dev libcmocka-dev
-  sip-tester kamailio netcat-openbsd curl procps python3 valgrind
+  sip-tester kamailio netcat-openbsd curl procps python3 valgrind dnsmasq-base
 )
 missing=()
 for p in "${PKGS[@]}"; do

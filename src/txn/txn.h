@@ -67,6 +67,16 @@ void txn_layer_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp
 struct timer_wheel *txn_layer_timers(struct txn_layer *L);
 void txn_layer_counts(const struct txn_layer *L, size_t *servers, size_t *clients);
 const struct txn_config *txn_layer_config(const struct txn_layer *L);
+/* The transport's tp_conn_closed_fn owner forwards closures here: client
+ * transactions waiting on that stream fail with TXN_FAIL_TRANSPORT (reported
+ * from a zero-delay timer). */
+void txn_layer_conn_closed(struct txn_layer *L, uint64_t conn_id, int err);
+/* Call after starting a timer in txn_layer_timers() outside any txn callback,
+ * so the loop wakes for it (otherwise it fires within 200 ms of its expiry). */
+void txn_layer_timers_changed(struct txn_layer *L);
+/* sizeof the transaction structures (for memory reports). */
+size_t txn_server_struct_size(void);
+size_t txn_client_struct_size(void);
 
 /* ---- server transactions ---- */
 struct sip_msg *txn_server_request(const struct txn_server *st);
@@ -94,7 +104,10 @@ struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *de
 				   enum sip_method method, struct str branch, char *buf,
 				   size_t len, void *user);
 /* The TU is no longer interested: no more callbacks; the transaction still
- * runs to completion (absorbing retransmissions, ACKing non-2xx). */
+ * runs to completion (absorbing retransmissions, ACKing non-2xx). A client
+ * transaction's memory is freed only once it has terminated AND been
+ * released, so the TU's pointer stays valid until it calls this (every
+ * txn_client_send must be paired with one txn_client_release). */
 void txn_client_release(struct txn_client *ct);
 void txn_client_set_user(struct txn_client *ct, void *user);
 /* The bytes sent (e.g. to build CANCEL or to parse the request we sent). */

@@ -40,6 +40,10 @@ static inline bool timer_pending(const struct timer *t) { return t->prev != NULL
 /* Fires, in expiry order, every timer due at or before now_ms. A callback may
  * start or stop any timer, itself included. Returns the number fired. */
 unsigned timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms);
+/* Moves the wheel's clock forward without firing anything (what is due fires
+ * at the next advance): lets code outside the loop's wakeup start timers
+ * relative to the real time without re-entering callbacks. */
+void timer_wheel_set_now(struct timer_wheel *w, uint64_t now_ms);
 /* Milliseconds until the earliest pending timer (UINT64_MAX if none). */
 uint64_t timer_wheel_next_delay(struct timer_wheel *w);
 size_t timer_wheel_count(const struct timer_wheel *w);

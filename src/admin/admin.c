@@ -1,0 +1,224 @@
+/* admin.c — the admin HTTP endpoint on evhttp: routes GET requests by exact
+ * path to page handlers (built in: /health and /metrics), answers 404 for
+ * unknown paths and 405 (with Allow, RFC 9110 §15.5.6) for other methods.
+ * It runs on the proxy's event loop, so handlers read counters without locks. */
+#include "admin/admin.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define ADMIN_MAX_ROUTES 16
+#define ADMIN_PATH_MAX 64
+
+struct admin_route {
+	char path[ADMIN_PATH_MAX];
+	admin_handler_fn fn;
+	void *arg;
+};
+
+struct admin {
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	struct admin_sources src;
+	char name[64];
+	bool draining;
+	uint16_t port;
+	struct admin_route routes[ADMIN_MAX_ROUTES];
+	size_t n_routes;
+};
+
+static const char *reason_for(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return status < 400 ? "OK" : "Error";
+	}
+}
+
+/* JSON string body (RFC 8259 §7): escape quote, backslash and control characters. */
+static void json_str(struct evbuffer *out, const char *s)
+{
+	evbuffer_add(out, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			evbuffer_add_printf(out, "\\%c", c);
+		else if (c < 0x20)
+			evbuffer_add_printf(out, "\\u%04x", c);
+		else
+			evbuffer_add(out, s, 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+static int page_health(void *arg, const char *path, const char *query, struct evbuffer *out,
+		       const char **content_type)
+{
+	struct admin *a = arg;
+	time_t now = time(NULL);
+	long long up = now > a->src.start_time ? (long long)(now - a->src.start_time) : 0;
+	*content_type = "application/json";
+	evbuffer_add_printf(out, "{\"status\":\"%s\",\"name\":", a->draining ? "draining" : "ok");
+	json_str(out, a->name);
+	evbuffer_add_printf(out, ",\"uptime_s\":%lld}\n", up);
+	return a->draining ? 503 : 200;
+}
+
+static int page_metrics(void *arg, const char *path, const char *query, struct evbuffer *out,
+			const char **content_type)
+{
+	struct admin *a = arg;
+	/* Both are large (per-code arrays); keep them off the stack. */
+	struct proxy_stats *ps = calloc(1, sizeof(*ps));
+	struct tp_stats ts = {0};
+	if (!ps)
+		return 500;
+	if (a->src.proxy_stats)
+		a->src.proxy_stats(a->src.proxy_arg, ps);
+	if (a->src.tp_stats)
+		a->src.tp_stats(a->src.tp_arg, &ts);
+	*content_type = "text/plain; version=0.0.4; charset=utf-8";
+	metrics_format(out, ps, &ts);
+	free(ps);
+	return 200;
+}
+
+static void send_text(struct evhttp_request *req, int status, const char *text)
+{
+	struct evbuffer *body = evbuffer_new();
+	if (!body) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add_printf(body, "%s\n", text);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
+	evhttp_send_reply(req, status, reason_for(status), body);
+	evbuffer_free(body);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct admin *a = arg;
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(hdrs, "Allow", "GET");
+		send_text(req, 405, "method not allowed");
+		return;
+	}
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (!path || !*path)
+		path = "/";
+	const struct admin_route *r = NULL;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (strcmp(a->routes[i].path, path) == 0)
+			r = &a->routes[i];
+	if (!r) {
+		send_text(req, 404, "not found");
+		return;
+	}
+	struct evbuffer *body = evbuffer_new();
+	if (!body) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	const char *ctype = "text/plain; charset=utf-8";
+	int status = r->fn(r->arg, path, query, body, &ctype);
+	if (status < 100 || status > 599)
+		status = 500;
+	evhttp_add_header(hdrs, "Content-Type", ctype);
+	evhttp_add_header(hdrs, "Cache-Control", "no-store");
+	evhttp_send_reply(req, status, reason_for(status), body);
+	evbuffer_free(body);
+}
+
+int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg)
+{
+	if (!path || path[0] != '/' || strlen(path) >= ADMIN_PATH_MAX || !fn)
+		return -1;
+	if (a->n_routes >= ADMIN_MAX_ROUTES)
+		return -1;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (strcmp(a->routes[i].path, path) == 0)
+			return -1;
+	struct admin_route *r = &a->routes[a->n_routes++];
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->fn = fn;
+	r->arg = arg;
+	return 0;
+}
+
+struct admin *admin_new(struct event_base *base, const char *address, uint16_t port,
+			const struct admin_sources *src)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	if (src)
+		a->src = *src;
+	snprintf(a->name, sizeof(a->name), "%s", a->src.name ? a->src.name : "");
+	a->src.name = a->name;
+	if (a->src.start_time == 0)
+		a->src.start_time = time(NULL);
+	a->http = evhttp_new(base);
+	if (!a->http)
+		goto fail;
+	/* Accept every method so that we, not evhttp, answer 405 with Allow. */
+	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	/* Small limits: the endpoint only serves short GETs to local tools. */
+	evhttp_set_max_headers_size(a->http, 8192);
+	evhttp_set_max_body_size(a->http, 4096);
+	evhttp_set_timeout(a->http, 10);
+	evhttp_set_gencb(a->http, on_request, a);
+	a->sock = evhttp_bind_socket_with_handle(a->http, address, port);
+	if (!a->sock)
+		goto fail;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t fd = evhttp_bound_socket_get_fd(a->sock);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		a->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+						   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (admin_route_add(a, "/health", page_health, a) < 0 ||
+	    admin_route_add(a, "/metrics", page_metrics, a) < 0)
+		goto fail;
+	return a;
+fail:
+	admin_free(a);
+	return NULL;
+}
+
+void admin_free(struct admin *a)
+{
+	if (!a)
+		return;
+	if (a->http)
+		evhttp_free(a->http);
+	free(a);
+}
+
+void admin_set_draining(struct admin *a, bool draining) { a->draining = draining; }
+
+uint16_t admin_port(const struct admin *a) { return a->port; }

@@ -1,0 +1,103 @@
+/* options.c — THE table of scalar options: every key of sipproxy.conf outside
+ * the cluster lists, with its type, default, check, place in struct config and
+ * one line of doc. The loader, config_defaults() and docs/config.md all come from
+ * here, so an option exists exactly when it has a row. Timer names and defaults
+ * follow RFC 3261 §17.1.1.1 (T1, T2, T4) and §16.6 step 11 (Timer C). */
+#include <stddef.h>
+
+#include "config/config_internal.h"
+#include "util/log.h"
+
+#define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const struct cfg_choice log_levels[] = {
+	{"error", LOG_LEVEL_ERROR},
+	{"warn", LOG_LEVEL_WARN},
+	{"info", LOG_LEVEL_INFO},
+	{"debug", LOG_LEVEL_DEBUG},
+	{NULL, 0},
+};
+
+/* log.target is stored as cfg->log_syslog. */
+static const struct cfg_choice log_targets[] = {
+	{"stderr", 0},
+	{"syslog", 1},
+	{NULL, 0},
+};
+
+/* Only the transports the proxy implements today; tls/ws slot in here later. */
+const struct cfg_choice cfg_transport_choices[] = {
+	{"udp", TP_UDP},
+	{"tcp", TP_TCP},
+	{NULL, 0},
+};
+
+const struct cfg_option cfg_options[] = {
+	/* proxy: this instance */
+	{.key = "proxy.name", .type = CFG_OPT_STRING, F(name), .def_str = "sipproxy-1", .min = 1,
+	 .doc = "Name of this proxy; must be unique in the cluster (added to cluster.proxies "
+		"if absent)."},
+	{.key = "proxy.sip-address", .type = CFG_OPT_IP, F(sip_address), .def_str = "127.0.0.1",
+	 .doc = "Numeric IPv4/IPv6 address to listen on and to put in Via/Record-Route."},
+	{.key = "proxy.sip-port", .type = CFG_OPT_UINT, F(sip_port), .def = 5060, .min = 1,
+	 .max = 65535, .doc = "SIP port to listen on (RFC 3261 §19.1.2 default 5060)."},
+	{.key = "proxy.transports", .type = CFG_OPT_PROTOS, F(udp),
+	 .doc = "Transports opened on sip-address:sip-port (array of \"udp\", \"tcp\")."},
+	{.key = "proxy.geo-location", .type = CFG_OPT_STRING, F(geo_location),
+	 .doc = "Site of this proxy; SIP Servers in the same geo-location are preferred."},
+
+	/* sip: timers (RFC 3261 §17.1.1.1, §16.6) and limits */
+	{.key = "sip.t1", .type = CFG_OPT_UINT, F(t1_ms), .def = 500, .min = 50, .max = 60000,
+	 .doc = "T1, RTT estimate in ms (RFC 3261 §17.1.1.1)."},
+	{.key = "sip.t2", .type = CFG_OPT_UINT, F(t2_ms), .def = 4000, .min = 100, .max = 600000,
+	 .doc = "T2, maximum retransmit interval for non-INVITE requests and INVITE responses, "
+		"in ms; not less than t1."},
+	{.key = "sip.t4", .type = CFG_OPT_UINT, F(t4_ms), .def = 5000, .min = 100, .max = 600000,
+	 .doc = "T4, maximum time a message stays in the network, in ms."},
+	{.key = "sip.timer-c", .type = CFG_OPT_UINT, F(timer_c_ms), .def = 180000, .min = 1000,
+	 .max = 3600000,
+	 .doc = "Proxy INVITE transaction timeout in ms (RFC 3261 §16.6 step 11: over 3 minutes)."},
+	{.key = "sip.max-message-size", .type = CFG_OPT_UINT, F(max_message_size), .def = 65536,
+	 .min = 1024, .max = 16777216, .doc = "Largest SIP message accepted, in bytes."},
+	{.key = "sip.max-headers", .type = CFG_OPT_UINT, F(max_headers), .def = 128, .min = 16,
+	 .max = 4096, .doc = "Most header fields accepted in one message."},
+	{.key = "sip.max-line-length", .type = CFG_OPT_UINT, F(max_line_length), .def = 8192,
+	 .min = 256, .max = 1048576, .doc = "Longest header line accepted, in bytes."},
+	{.key = "sip.tcp-max-connections", .type = CFG_OPT_UINT, F(tcp_max_connections),
+	 .def = 4096, .min = 1, .max = 1000000, .doc = "Most TCP connections open at once."},
+	{.key = "sip.tcp-idle-timeout", .type = CFG_OPT_UINT, F(tcp_idle_timeout), .def = 120,
+	 .min = 1, .max = 86400, .doc = "Seconds before an idle TCP connection is closed."},
+	{.key = "sip.tcp-connect-timeout", .type = CFG_OPT_UINT, F(tcp_connect_timeout),
+	 .def = 5000, .min = 100, .max = 120000,
+	 .doc = "Milliseconds to wait for an outgoing TCP connect."},
+	{.key = "sip.record-route", .type = CFG_OPT_BOOL, F(record_route), .def = 1,
+	 .doc = "Always insert Record-Route so in-dialog requests pass this proxy "
+		"(RFC 3261 §16.6 step 4)."},
+
+	/* dns */
+	{.key = "dns.servers", .type = CFG_OPT_STRING, F(dns_servers),
+	 .doc = "Name servers \"ip[:port],...\"; empty uses /etc/resolv.conf."},
+	{.key = "dns.cache-size", .type = CFG_OPT_UINT, F(dns_cache_size), .def = 10000,
+	 .min = 0, .max = 10000000, .doc = "Most DNS answers kept in the cache (0 = no cache)."},
+
+	/* log */
+	{.key = "log.level", .type = CFG_OPT_ENUM, F(log_level), .def = LOG_LEVEL_INFO,
+	 .choices = log_levels, .doc = "Least severe level written."},
+	{.key = "log.target", .type = CFG_OPT_ENUM, F(log_syslog), .def = 0,
+	 .choices = log_targets, .doc = "Where log lines go."},
+	{.key = "log.sip-trace", .type = CFG_OPT_BOOL, F(sip_trace), .def = 0,
+	 .doc = "Log every SIP message in and out (debugging only)."},
+
+	/* admin */
+	{.key = "admin.address", .type = CFG_OPT_IP, F(admin_address), .def_str = "127.0.0.1",
+	 .doc = "Numeric address of the admin HTTP endpoint (GET /health, /metrics)."},
+	{.key = "admin.port", .type = CFG_OPT_UINT, F(admin_port), .def = 8060, .min = 0,
+	 .max = 65535, .doc = "Port of the admin HTTP endpoint; 0 disables it."},
+
+	/* process */
+	{.key = "shutdown-timeout", .type = CFG_OPT_UINT, F(shutdown_timeout), .def = 10,
+	 .min = 0, .max = 3600,
+	 .doc = "Seconds to let transactions finish on SIGTERM before exiting."},
+};
+
+const size_t cfg_options_count = sizeof(cfg_options) / sizeof(cfg_options[0]);

@@ -1,0 +1,206 @@
+/* register.c — storing what a SIP Server granted (RFC 3261 §10.3 steps 6-8):
+ * on the 2xx to a REGISTER we forwarded, each Contact of the request is added,
+ * refreshed (Call-ID/CSeq ordered by the store) or removed (expires 0,
+ * Contact: *), with the flow it came on (source, transport, connection, owner
+ * proxy) and its Path (RFC 3327). Expiry comes from the 2xx's Contact list,
+ * falling back to the request's Contact expires / Expires. Bindings the 2xx no
+ * longer lists are removed: the server's answer is the truth. */
+#include "registrar/registrar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct registrar {
+	struct registrar_config cfg;
+	struct store *store;
+};
+
+struct registrar *registrar_new(const struct registrar_config *cfg, struct store *store)
+{
+	struct registrar *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	if (!r->cfg.default_expires)
+		r->cfg.default_expires = 3600;
+	r->store = store;
+	return r;
+}
+
+void registrar_free(struct registrar *r) { free(r); }
+
+struct store *registrar_store(struct registrar *r) { return r->store; }
+const struct registrar_config *registrar_config(const struct registrar *r) { return &r->cfg; }
+
+static bool param_u32(struct str params, const char *name, uint32_t max, uint32_t *out)
+{
+	struct str v;
+	return sip_param_find(params, name, &v) && str_to_u32(str_trim(v), max, out) == 0;
+}
+
+/* q-value "0.5" -> 500 (RFC 3261 §20.10); absent -> 1000. */
+static uint16_t parse_q(struct str q)
+{
+	if (!q.len)
+		return 1000;
+	unsigned v = 0, scale = 1000;
+	size_t i = 0;
+	if (q.p[0] == '1')
+		return 1000;
+	if (q.p[0] != '0')
+		return 1000;
+	for (i = 1; i < q.len && q.p[i] != '.'; i++)
+		;
+	for (i = i + 1; i < q.len && scale > 1; i++) {
+		if (q.p[i] < '0' || q.p[i] > '9')
+			break;
+		scale /= 10;
+		v += (unsigned)(q.p[i] - '0') * scale;
+	}
+	return (uint16_t)v;
+}
+
+static const struct sip_addr *find_contact(const struct sip_addr *list, const struct sip_addr *c)
+{
+	for (const struct sip_addr *g = list; g; g = g->next)
+		if (!g->star && sip_uri_equal(&g->uri, &c->uri))
+			return g;
+	return NULL;
+}
+
+/* §10.3 step 6: the expiration a Contact got. */
+static uint32_t granted_expires(const struct registrar *r, const struct sip_msg *req,
+				const struct sip_addr *rc, const struct sip_msg *rsp,
+				const struct sip_addr *granted, bool *listed)
+{
+	uint32_t e;
+	*listed = true;
+	if (granted) {
+		if (param_u32(granted->params, "expires", UINT32_MAX, &e))
+			return e;
+		if (rsp->expires >= 0)
+			return (uint32_t)rsp->expires;
+	} else if (rsp->contact) {
+		*listed = false; /* the server's list lacks it: not granted */
+		return 0;
+	}
+	if (param_u32(rc->params, "expires", UINT32_MAX, &e))
+		return e;
+	if (req->expires >= 0)
+		return (uint32_t)req->expires;
+	return r->cfg.default_expires;
+}
+
+static size_t join_path(const struct sip_msg *req, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (const struct sip_addr *p = req->path; p; p = p->next) {
+		size_t need = p->raw.len + (n ? 2 : 0);
+		if (n + need + 1 > cap)
+			return 0; /* too long to keep: better none than a cut one */
+		if (n) {
+			memcpy(out + n, ", ", 2);
+			n += 2;
+		}
+		memcpy(out + n, p->raw.p, p->raw.len);
+		n += p->raw.len;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+struct stale_scan {
+	const struct sip_msg *rsp;
+	struct store_binding gone[64];
+	char uris[64][512];
+	char instances[64][160];
+	char aor[512];
+	unsigned n;
+};
+
+static int collect_unlisted(void *arg, const struct store_binding *b)
+{
+	struct stale_scan *s = arg;
+	struct sip_uri u;
+	if (s->n >= 64)
+		return 1;
+	if (sip_uri_parse(b->contact, &u) == 0) {
+		for (const struct sip_addr *g = s->rsp->contact; g; g = g->next)
+			if (!g->star && sip_uri_equal(&g->uri, &u))
+				return 0;
+	}
+	str_copy(s->uris[s->n], sizeof(s->uris[0]), b->contact);
+	struct store_binding *x = &s->gone[s->n];
+	*x = *b;
+	x->contact = str_make(s->uris[s->n], b->contact.len < 511 ? b->contact.len : 511);
+	x->aor = str_cstr(s->aor);
+	x->call_id = STR_NULL; /* a removal the server decided: not ordered */
+	x->cseq = 0;
+	str_copy(s->instances[s->n], sizeof(s->instances[0]), b->instance);
+	x->instance = str_make(s->instances[s->n], b->instance.len < 159 ? b->instance.len : 159);
+	s->n++;
+	return 0;
+}
+
+int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
+		     const struct sip_msg *rsp, int64_t now_ms)
+{
+	char aor[512], path[2048];
+	if (!req->to || !registrar_aor(&req->to->uri, aor, sizeof(aor)))
+		return -1;
+	struct str aor_s = str_cstr(aor);
+	int changed = 0;
+	if (req->contact && req->contact->star) {
+		/* §10.3 step 6: "Contact: *" with Expires 0 removes them all. */
+		return store_remove_all(r->store, aor_s, req->call_id, req->cseq) == STORE_OK ? 1 : 0;
+	}
+	size_t plen = join_path(req, path, sizeof(path));
+	for (const struct sip_addr *rc = req->contact; rc; rc = rc->next) {
+		if (rc->star)
+			continue;
+		const struct sip_addr *g = find_contact(rsp->contact, rc);
+		bool listed;
+		uint32_t expires = granted_expires(r, req, rc, rsp, g, &listed);
+		struct store_binding b = {
+			.aor = aor_s,
+			.contact = rc->uri_str,
+			.call_id = req->call_id,
+			.cseq = req->cseq,
+			.q = parse_q(rc->q),
+			.expires_at = now_ms + (int64_t)expires * 1000,
+			.path = str_make(path, plen),
+			.proto = src->proto,
+			.source = src->src,
+			.conn_id = src->conn_id,
+			.owner = str_cstr(r->cfg.owner ? r->cfg.owner : ""),
+		};
+		struct str inst;
+		if (sip_param_find(rc->params, "+sip.instance", &inst)) {
+			inst = str_trim(inst);
+			if (inst.len >= 2 && inst.p[0] == '"') {
+				inst.p++;
+				inst.len -= 2;
+			}
+			b.instance = inst;
+			param_u32(rc->params, "reg-id", UINT32_MAX, &b.reg_id);
+		}
+		enum store_result res = expires ? store_save(r->store, &b) : store_remove(r->store, &b);
+		if (res == STORE_OK)
+			changed++;
+	}
+	if (rsp->contact) {
+		struct stale_scan *s = calloc(1, sizeof(*s));
+		if (s) {
+			s->rsp = rsp;
+			memcpy(s->aor, aor, sizeof(aor));
+			store_lookup(r->store, aor_s, now_ms, collect_unlisted, s);
+			for (unsigned i = 0; i < s->n; i++)
+				if (store_remove(r->store, &s->gone[i]) == STORE_OK)
+					changed++;
+			free(s);
+		}
+	}
+	return changed;
+}

@@ -1,0 +1,69 @@
+/* registrar.h — the registrar that delegates authentication (seed: "uses SIP
+ * Server as an authentication server ... If it receives the 200 OK response,
+ * the registration is stored"): REGISTER goes to a SIP Server like any request;
+ * on its 2xx the granted bindings are written to the store (RFC 3261 §10.3,
+ * RFC 5626 instance/reg-id, RFC 3327 Path). The location service turns a
+ * request for a served AOR into the targets of its live bindings. */
+#ifndef SIPPROXY_REGISTRAR_REGISTRAR_H
+#define SIPPROXY_REGISTRAR_REGISTRAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sip/msg.h"
+#include "store/store.h"
+#include "transport/transport.h"
+
+struct arena;
+
+#define REGISTRAR_MAX_DOMAINS 32
+#define REGISTRAR_MAX_TARGETS 8
+
+struct registrar_config {
+	const char *domains[REGISTRAR_MAX_DOMAINS]; /* served domains (lower case) */
+	size_t n_domains;
+	const char *owner;          /* this proxy's name: owner of the flows it records */
+	uint32_t default_expires;   /* when neither response nor request says (3600) */
+};
+
+/* One place to send a request for an AOR (a live binding). */
+struct registrar_target {
+	struct str uri;       /* Request-URI: the Contact */
+	struct str path;      /* Route values to add (Path), comma-separated, may be empty */
+	uint16_t q;
+	enum tp_proto proto;
+	union tp_sockaddr source; /* the endpoint's flow: where its REGISTER came from */
+	uint64_t conn_id;
+	struct str owner;
+};
+
+struct registrar;
+
+struct registrar *registrar_new(const struct registrar_config *cfg, struct store *store);
+void registrar_free(struct registrar *r);
+
+struct store *registrar_store(struct registrar *r);
+const struct registrar_config *registrar_config(const struct registrar *r);
+
+/* A SIP Server answered req (a REGISTER we forwarded, received from src) with
+ * the 2xx rsp: store, refresh and remove bindings as granted. Returns the
+ * number of bindings changed, -1 on a malformed exchange (nothing stored). */
+int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
+		     const struct sip_msg *rsp, int64_t now_ms);
+
+/* Location service (§16.5): -1 when the Request-URI is not ours (neither a
+ * served domain nor a registered contact), else the number of live targets
+ * written to out (0: ours but nobody registered -> 480), highest q first.
+ * Target slices are copied into a. */
+int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now_ms,
+		     struct registrar_target *out, unsigned max, struct arena *a);
+
+/* Canonical AOR of a URI (§10.3 step 5): "sip:user@host", host lower-cased,
+ * no port, parameters or headers. Returns length written (0 if it does not fit). */
+size_t registrar_aor(const struct sip_uri *u, char *out, size_t cap);
+
+/* Wall clock in ms since the Unix epoch (bindings are shared across proxies). */
+int64_t registrar_now_ms(void);
+
+#endif

@@ -1,0 +1,37 @@
+/* registrar_hooks.c — plugs the registrar into the proxy core's location hooks
+ * (struct proxy_location): lookups become proxy targets carrying the binding's
+ * flow, and a REGISTER's 2xx is handed to registrar_on_2xx. */
+#include "registrar/registrar_hooks.h"
+
+#include "util/arena.h"
+
+static int hook_lookup(void *arg, const struct sip_msg *req, struct proxy_target *out, unsigned max,
+		       struct arena *a)
+{
+	struct registrar_target t[REGISTRAR_MAX_TARGETS];
+	if (max > REGISTRAR_MAX_TARGETS)
+		max = REGISTRAR_MAX_TARGETS;
+	int n = registrar_lookup(arg, req, registrar_now_ms(), t, max, a);
+	for (int i = 0; i < n; i++) {
+		out[i].uri = t[i].uri;
+		out[i].path = t[i].path;
+		out[i].q = t[i].q;
+		out[i].dest.proto = t[i].proto;
+		out[i].dest.addr = t[i].source;
+		out[i].dest.conn_id = t[i].conn_id;
+	}
+	return n;
+}
+
+static void hook_registered(void *arg, const struct sip_msg *req, const struct tp_packet *src,
+			    const struct sip_msg *rsp)
+{
+	registrar_on_2xx(arg, req, src, rsp, registrar_now_ms());
+}
+
+void registrar_proxy_hooks(struct registrar *r, struct proxy_location *out)
+{
+	out->lookup = hook_lookup;
+	out->registered = hook_registered;
+	out->arg = r;
+}

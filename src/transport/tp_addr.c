@@ -1,0 +1,104 @@
+/* tp_addr.c — socket address and protocol-name helpers for the transport
+ * layer: numeric host parsing (RFC 3261 §19.1.1 host = IPv4address /
+ * IPv6reference), printing, comparison, and the Via transport tokens (§20.42). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "transport/transport.h"
+
+static const char *const tp_names[TP_PROTO_COUNT] = {"UDP", "TCP", "TLS", "WS", "WSS"};
+
+const char *tp_proto_name(enum tp_proto p)
+{
+	return (unsigned)p < TP_PROTO_COUNT ? tp_names[p] : "?";
+}
+
+int tp_proto_parse(struct str s, enum tp_proto *out)
+{
+	for (int i = 0; i < TP_PROTO_COUNT; i++) {
+		if (str_case_eq_cstr(s, tp_names[i])) {
+			*out = (enum tp_proto)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool tp_proto_is_stream(enum tp_proto p)
+{
+	return p != TP_UDP;
+}
+
+uint16_t tp_addr_port(const union tp_sockaddr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return ntohs(a->in4.sin_port);
+	if (a->sa.sa_family == AF_INET6)
+		return ntohs(a->in6.sin6_port);
+	return 0;
+}
+
+socklen_t tp_addr_len(const union tp_sockaddr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in4);
+}
+
+const char *tp_addr_str(const union tp_sockaddr *a, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	if (cap == 0)
+		return out;
+	if (a->sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &a->in4.sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, tp_addr_port(a));
+	} else if (a->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, "[%s]:%u", ip, tp_addr_port(a));
+	} else {
+		snprintf(out, cap, "?");
+	}
+	return out;
+}
+
+int tp_addr_from_ip(struct str host, uint16_t port, union tp_sockaddr *a)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	if (host.len >= 2 && host.p[0] == '[' && host.p[host.len - 1] == ']') {
+		host.p++;
+		host.len -= 2;
+	}
+	if (host.len == 0 || host.len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, host.p, host.len);
+	buf[host.len] = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, buf, &a->in4.sin_addr) == 1) {
+		a->in4.sin_family = AF_INET;
+		a->in4.sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, &a->in6.sin6_addr) == 1) {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons(port);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+bool tp_addr_same_ip(const union tp_sockaddr *a, const union tp_sockaddr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6)
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	return false;
+}
+
+bool tp_addr_equal(const union tp_sockaddr *a, const union tp_sockaddr *b)
+{
+	return tp_addr_same_ip(a, b) && tp_addr_port(a) == tp_addr_port(b);
+}

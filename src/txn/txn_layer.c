@@ -1,0 +1,146 @@
+/* txn_layer.c — the transaction layer object (RFC 3261 §17): its tables, the
+ * timer wheel driven by one libevent timer armed at the next expiry, dispatch
+ * of received messages to the server (§17.2.3) or client (§17.1.3) side, and
+ * teardown. One layer per event loop; nothing here is global. */
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "txn/txn_internal.h"
+#include "util/log.h"
+
+#define TXN_TICK_MS 10
+/* The TU may start timers in the wheel outside any callback of ours (e.g. from
+ * a resolver callback) without telling us; never sleep longer than this. */
+#define TXN_MAX_SLEEP_MS 200
+
+void txn_layer_rearm(struct txn_layer *L)
+{
+	if (L->freeing || !L->ev)
+		return;
+	uint64_t d = timer_wheel_next_delay(L->wheel);
+	if (d > TXN_MAX_SLEEP_MS)
+		d = TXN_MAX_SLEEP_MS;
+	struct timeval tv = {(time_t)(d / 1000), (suseconds_t)((d % 1000) * 1000)};
+	evtimer_add(L->ev, &tv);
+}
+
+static void txn_layer_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn_layer *L = arg;
+	(void)fd;
+	(void)what;
+	timer_wheel_advance(L->wheel, time_now_ms());
+	txn_layer_rearm(L);
+}
+
+void txn_layer_timers_changed(struct txn_layer *L)
+{
+	txn_layer_rearm(L);
+}
+
+struct txn_layer *txn_layer_new(struct event_base *base, struct tp *tp,
+				const struct txn_config *cfg, const struct txn_user *tu,
+				void *tu_arg)
+{
+	struct txn_layer *L = calloc(1, sizeof(*L));
+	if (!L)
+		return NULL;
+	L->base = base;
+	L->tp = tp;
+	L->cfg.t1_ms = cfg && cfg->t1_ms ? cfg->t1_ms : 500;
+	L->cfg.t2_ms = cfg && cfg->t2_ms ? cfg->t2_ms : 4000;
+	L->cfg.t4_ms = cfg && cfg->t4_ms ? cfg->t4_ms : 5000;
+	if (tu)
+		L->tu = *tu;
+	L->tu_arg = tu_arg;
+	txn_table_init(&L->servers);
+	txn_table_init(&L->clients);
+	txn_table_init(&L->conns);
+	L->wheel = timer_wheel_new(time_now_ms(), TXN_TICK_MS);
+	if (base)
+		L->ev = evtimer_new(base, txn_layer_tick, L);
+	if (!L->wheel || (base && !L->ev)) {
+		txn_layer_free(L);
+		return NULL;
+	}
+	txn_layer_rearm(L);
+	return L;
+}
+
+void txn_layer_free(struct txn_layer *L)
+{
+	if (!L)
+		return;
+	L->freeing = true;
+	if (L->ev)
+		event_free(L->ev);
+	L->ev = NULL;
+	struct txn_hnode *n;
+	while ((n = txn_table_any(&L->servers)) != NULL)
+		txn_server_destroy(container_of(n, struct txn_server, node));
+	while ((n = txn_table_any(&L->clients)) != NULL) {
+		struct txn_client *ct = container_of(n, struct txn_client, node);
+		ct->released = true; /* the TU is going away with us */
+		txn_client_destroy(ct);
+	}
+	txn_table_free(&L->servers);
+	txn_table_free(&L->clients);
+	txn_table_free(&L->conns);
+	timer_wheel_free(L->wheel);
+	free(L);
+}
+
+void txn_layer_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt)
+{
+	if (!msg)
+		return;
+	/* Timers are measured from the wheel's clock: bring it to now first. */
+	timer_wheel_advance(L->wheel, time_now_ms());
+	if (!msg->via || !msg->via->host.len) {
+		/* §8.1.3.3 / §8.2.1: no usable Via, no transaction to match. */
+		LOG_DEBUG("txn_drop", "reason=no_via");
+		sip_msg_free(msg);
+	} else if (msg->is_request) {
+		txn_server_receive(L, msg, pkt);
+	} else {
+		txn_client_receive(L, msg, pkt);
+	}
+	txn_layer_rearm(L);
+}
+
+void txn_layer_conn_closed(struct txn_layer *L, uint64_t conn_id, int err)
+{
+	(void)err;
+	if (!L || !conn_id)
+		return;
+	txn_client_conn_closed(L, conn_id);
+	txn_layer_rearm(L);
+}
+
+struct timer_wheel *txn_layer_timers(struct txn_layer *L)
+{
+	return L->wheel;
+}
+
+void txn_layer_counts(const struct txn_layer *L, size_t *servers, size_t *clients)
+{
+	if (servers)
+		*servers = L->n_servers;
+	if (clients)
+		*clients = L->n_clients;
+}
+
+const struct txn_config *txn_layer_config(const struct txn_layer *L)
+{
+	return &L->cfg;
+}
+
+size_t txn_server_struct_size(void)
+{
+	return sizeof(struct txn_server);
+}
+
+size_t txn_client_struct_size(void)
+{
+	return sizeof(struct txn_client);
+}

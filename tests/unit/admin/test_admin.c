@@ -1,0 +1,316 @@
+/* test_admin.c — the admin endpoint: a real evhttp server on 127.0.0.1:15510
+ * fed by fake getters with known numbers, fetched with a plain socket client
+ * on the same loop; checks /health, /metrics (Prometheus text format 0.0.4),
+ * 404, 405, draining and added routes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "admin/admin.h"
+
+#define TEST_PORT 15510
+
+static void fake_proxy_stats(void *arg, struct proxy_stats *out)
+{
+	(void)arg;
+	memset(out, 0, sizeof(*out));
+	out->req_in[SIP_METHOD_INVITE] = 3;
+	out->req_in[SIP_METHOD_REGISTER] = 7;
+	out->req_out[SIP_METHOD_INVITE] = 2;
+	out->rsp_in[200] = 2;
+	out->rsp_in[486] = 1;
+	out->rsp_out[100] = 3;
+	out->rsp_out[200] = 2;
+	out->parse_errors = 4;
+	out->dropped = 5;
+	out->relay_refused = 6;
+	out->local_replies = 8;
+	out->txn_server_active = 9;
+	out->txn_client_active = 10;
+	out->contexts_active = 11;
+}
+
+static void fake_tp_stats(void *arg, struct tp_stats *out)
+{
+	(void)arg;
+	memset(out, 0, sizeof(*out));
+	out->udp_rx = 12;
+	out->tcp_rx = 13;
+	out->udp_tx = 15;
+	out->tcp_tx = 16;
+	out->tcp_open = 14;
+	out->tcp_accepted = 17;
+	out->tcp_refused_cap = 18;
+}
+
+struct fixture {
+	struct event_base *base;
+	struct admin *admin;
+	char resp[65536];
+	int status;
+	const char *body;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	struct admin_sources src = {
+		.proxy_stats = fake_proxy_stats,
+		.tp_stats = fake_tp_stats,
+		.name = "sipproxy-\"t\"",
+		.start_time = time(NULL) - 42,
+	};
+	f->admin = admin_new(f->base, "127.0.0.1", TEST_PORT, &src);
+	assert_non_null(f->admin);
+	assert_int_equal(admin_port(f->admin), TEST_PORT);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	admin_free(f->admin);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* Sends one raw HTTP/1.0 request and runs the loop until the server closes. */
+static void http_raw(struct fixture *f, const char *request)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(TEST_PORT)};
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(send(fd, request, strlen(request), 0), (ssize_t)strlen(request));
+	size_t got = 0;
+	bool closed = false;
+	/* Iteration cap only guards against a hang; it is not a timing check. */
+	for (int i = 0; i < 10000 && !closed; i++) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 5) <= 0)
+			continue;
+		ssize_t n = recv(fd, f->resp + got, sizeof(f->resp) - 1 - got, 0);
+		if (n <= 0)
+			closed = true;
+		else
+			got += (size_t)n;
+	}
+	close(fd);
+	assert_true(closed);
+	f->resp[got] = '\0';
+	f->status = 0;
+	sscanf(f->resp, "HTTP/1.%*d %d", &f->status);
+	char *sep = strstr(f->resp, "\r\n\r\n");
+	f->body = sep ? sep + 4 : "";
+}
+
+static void http_get(struct fixture *f, const char *path)
+{
+	char req[256];
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	http_raw(f, req);
+}
+
+/* line must appear as a whole line of text. */
+static void assert_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return;
+	print_error("line not found: %s\n", line);
+	fail();
+}
+
+static void test_health(void **state)
+{
+	struct fixture *f = *state;
+	http_get(f, "/health");
+	assert_int_equal(f->status, 200);
+	assert_non_null(strstr(f->resp, "Content-Type: application/json"));
+	/* The name is JSON-escaped (RFC 8259 §7); uptime counts from start_time. */
+	int up = -1;
+	assert_int_equal(sscanf(f->body, "{\"status\":\"ok\",\"name\":\"sipproxy-\\\"t\\\"\","
+				       "\"uptime_s\":%d}",
+				&up),
+			 1);
+	assert_true(up >= 42);
+}
+
+static void test_health_draining(void **state)
+{
+	struct fixture *f = *state;
+	admin_set_draining(f->admin, true);
+	http_get(f, "/health");
+	assert_int_equal(f->status, 503);
+	assert_true(strncmp(f->body, "{\"status\":\"draining\",", 21) == 0);
+	admin_set_draining(f->admin, false);
+	http_get(f, "/health");
+	assert_int_equal(f->status, 200);
+}
+
+static void test_metrics(void **state)
+{
+	struct fixture *f = *state;
+	http_get(f, "/metrics");
+	assert_int_equal(f->status, 200);
+	assert_non_null(strstr(f->resp, "Content-Type: text/plain; version=0.0.4"));
+	const char *b = f->body;
+	assert_line(b, "# HELP sipproxy_sip_requests_in_total SIP requests received, by method.");
+	assert_line(b, "# TYPE sipproxy_sip_requests_in_total counter");
+	assert_line(b, "sipproxy_sip_requests_in_total{method=\"INVITE\"} 3");
+	assert_line(b, "sipproxy_sip_requests_in_total{method=\"REGISTER\"} 7");
+	assert_line(b, "sipproxy_sip_requests_in_total{method=\"BYE\"} 0");
+	assert_line(b, "sipproxy_sip_requests_out_total{method=\"INVITE\"} 2");
+	assert_line(b, "sipproxy_sip_responses_in_total{code=\"200\"} 2");
+	assert_line(b, "sipproxy_sip_responses_in_total{code=\"486\"} 1");
+	assert_line(b, "sipproxy_sip_responses_out_total{code=\"100\"} 3");
+	assert_line(b, "sipproxy_sip_responses_out_total{code=\"200\"} 2");
+	/* Only non-zero code series. */
+	assert_null(strstr(b, "sipproxy_sip_responses_in_total{code=\"100\"}"));
+	assert_null(strstr(b, "{code=\"404\"}"));
+	assert_line(b, "# TYPE sipproxy_sip_responses_out_total counter");
+	assert_line(b, "sipproxy_parse_errors_total 4");
+	assert_line(b, "sipproxy_messages_dropped_total 5");
+	assert_line(b, "sipproxy_relay_refused_total 6");
+	assert_line(b, "sipproxy_local_replies_total 8");
+	assert_line(b, "# TYPE sipproxy_transactions_active gauge");
+	assert_line(b, "sipproxy_transactions_active{type=\"server\"} 9");
+	assert_line(b, "sipproxy_transactions_active{type=\"client\"} 10");
+	assert_line(b, "sipproxy_proxy_contexts_active 11");
+	assert_line(b, "sipproxy_transport_messages_in_total{transport=\"udp\"} 12");
+	assert_line(b, "sipproxy_transport_messages_in_total{transport=\"tcp\"} 13");
+	assert_line(b, "sipproxy_transport_messages_out_total{transport=\"udp\"} 15");
+	assert_line(b, "sipproxy_transport_messages_out_total{transport=\"tcp\"} 16");
+	assert_line(b, "# TYPE sipproxy_tcp_connections_open gauge");
+	assert_line(b, "sipproxy_tcp_connections_open 14");
+	assert_line(b, "sipproxy_tcp_connections_accepted_total 17");
+	assert_line(b, "sipproxy_tcp_connections_refused_total 18");
+}
+
+/* Exposition format 0.0.4: every sample's family has HELP and TYPE before it. */
+static void test_metrics_format_families(void **state)
+{
+	(void)state;
+	struct proxy_stats *ps = calloc(1, sizeof(*ps));
+	struct tp_stats ts;
+	assert_non_null(ps);
+	fake_proxy_stats(NULL, ps);
+	fake_tp_stats(NULL, &ts);
+	struct evbuffer *out = evbuffer_new();
+	metrics_format(out, ps, &ts);
+	size_t len = evbuffer_get_length(out);
+	char *text = calloc(1, len + 1);
+	assert_non_null(text);
+	evbuffer_remove(out, text, len);
+	assert_true(len > 0 && text[len - 1] == '\n');
+	const char *seen_type = NULL;
+	int samples = 0;
+	for (char *p = text; *p;) {
+		char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		if (strncmp(p, "# TYPE ", 7) == 0)
+			seen_type = p + 7;
+		else if (p[0] != '#') {
+			size_t n = strcspn(p, "{ ");
+			samples++;
+			assert_non_null(seen_type);
+			assert_true(strncmp(seen_type, p, n) == 0 && seen_type[n] == ' ');
+		}
+		p = nl + 1;
+	}
+	assert_true(samples > 20);
+	free(text);
+	evbuffer_free(out);
+	free(ps);
+}
+
+static void test_not_found(void **state)
+{
+	struct fixture *f = *state;
+	http_get(f, "/nope");
+	assert_int_equal(f->status, 404);
+	http_get(f, "/healthz");
+	assert_int_equal(f->status, 404);
+}
+
+/* RFC 9110 §15.5.6: 405 carries Allow. */
+static void test_method_not_allowed(void **state)
+{
+	struct fixture *f = *state;
+	http_raw(f, "POST /health HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->status, 405);
+	assert_non_null(strstr(f->resp, "\r\nAllow: GET\r\n"));
+	http_raw(f, "DELETE /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+	assert_int_equal(f->status, 405);
+}
+
+static int page_echo(void *arg, const char *path, const char *query, struct evbuffer *out,
+		     const char **content_type)
+{
+	int *calls = arg;
+	(*calls)++;
+	evbuffer_add_printf(out, "path=%s query=%s\n", path, query ? query : "(none)");
+	return 200;
+}
+
+/* Later features (e.g. /registrations) add pages. */
+static void test_route_add(void **state)
+{
+	struct fixture *f = *state;
+	int calls = 0;
+	assert_int_equal(admin_route_add(f->admin, "/registrations", page_echo, &calls), 0);
+	assert_int_equal(admin_route_add(f->admin, "/registrations", page_echo, &calls), -1);
+	assert_int_equal(admin_route_add(f->admin, "no-slash", page_echo, &calls), -1);
+	http_get(f, "/registrations?aor=sip%3Aalice%40example.com");
+	assert_int_equal(f->status, 200);
+	assert_int_equal(calls, 1);
+	assert_string_equal(f->body, "path=/registrations query=aor=sip%3Aalice%40example.com\n");
+}
+
+static void test_garbage_request(void **state)
+{
+	struct fixture *f = *state;
+	http_raw(f, "\x01\x02 not http at all\r\n\r\n");
+	assert_true(f->status == 0 || f->status == 400);
+	/* The server is still serving. */
+	http_get(f, "/health");
+	assert_int_equal(f->status, 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_draining, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test(test_metrics_format_families),
+		cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,213 @@
+/* test_registrar.c — the registrar's storing rules (RFC 3261 §10.3, RFC 5626,
+ * RFC 3327) with real parsed messages and the in-memory store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "registrar/registrar.h"
+#include "util/arena.h"
+
+static struct sip_msg *parse(const char *text)
+{
+	struct sip_msg *m = sip_msg_new(text, strlen(text));
+	assert_non_null(m);
+	assert_int_equal(sip_msg_parse(m, NULL), 0);
+	return m;
+}
+
+static const char *reg_fmt = "REGISTER sip:example.com SIP/2.0\r\n"
+			     "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK-%u\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "To: <sip:alice@Example.COM>\r\n"
+			     "From: <sip:alice@example.com>;tag=a1\r\n"
+			     "Call-ID: %s\r\n"
+			     "CSeq: %u REGISTER\r\n"
+			     "%s"
+			     "Content-Length: 0\r\n\r\n";
+
+static const char *ok_fmt = "SIP/2.0 200 OK\r\n"
+			    "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK-1\r\n"
+			    "To: <sip:alice@example.com>;tag=srv\r\n"
+			    "From: <sip:alice@example.com>;tag=a1\r\n"
+			    "Call-ID: c1\r\n"
+			    "CSeq: 1 REGISTER\r\n"
+			    "%s"
+			    "Content-Length: 0\r\n\r\n";
+
+struct fixture {
+	struct store *store;
+	struct registrar *reg;
+	struct tp_packet src;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof(f));
+	char err[128];
+	f.store = store_mem_new(NULL, err, sizeof(err));
+	assert_non_null(f.store);
+	struct registrar_config rc = {.domains = {"example.com"}, .n_domains = 1, .owner = "p1"};
+	f.reg = registrar_new(&rc, f.store);
+	f.src.proto = TP_UDP;
+	tp_addr_from_ip(str_cstr("192.0.2.7"), 40000, &f.src.src);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	registrar_free(f->reg);
+	store_free(f->store);
+	return 0;
+}
+
+/* Runs one REGISTER/2xx exchange through the registrar. */
+static int exchange(struct fixture *f, const char *call_id, unsigned cseq, const char *req_hdrs,
+		    const char *rsp_hdrs, int64_t now)
+{
+	char req[2048], rsp[2048];
+	snprintf(req, sizeof(req), reg_fmt, cseq, call_id, cseq, req_hdrs);
+	snprintf(rsp, sizeof(rsp), ok_fmt, rsp_hdrs);
+	struct sip_msg *q = parse(req), *s = parse(rsp);
+	int n = registrar_on_2xx(f->reg, q, &f->src, s, now);
+	sip_msg_free(q);
+	sip_msg_free(s);
+	return n;
+}
+
+static int count_live(struct fixture *f, int64_t now, struct registrar_target *t, unsigned max)
+{
+	struct sip_msg *inv = parse("INVITE sip:alice@example.com SIP/2.0\r\n"
+				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKx\r\n"
+				    "To: <sip:alice@example.com>\r\nFrom: <sip:s@x>;tag=1\r\n"
+				    "Call-ID: i1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	struct arena *a = arena_new(1024);
+	int n = registrar_lookup(f->reg, inv, now, t, max, a);
+	arena_free(a); /* slices in t are not used after this by callers */
+	sip_msg_free(inv);
+	return n;
+}
+
+/* §10.3 step 7: a binding is stored with what the 2xx granted. */
+static void test_add_from_2xx(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5:5060>\r\n",
+				  "Contact: <sip:alice@10.0.0.5:5060>;expires=120\r\n", 1000),
+			 1);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 1000, t, 4), 1);
+	assert_int_equal(t[0].proto, TP_UDP);
+	assert_int_equal(tp_addr_port(&t[0].source), 40000); /* the NAT flow, not the Contact */
+	/* granted 120 s: alive at 119.9 s, gone at 120 s (§10.3: exactly when granted) */
+	assert_int_equal(count_live(f, 1000 + 119999, t, 4), 1);
+	assert_int_equal(count_live(f, 1000 + 120000, t, 4), 0);
+}
+
+/* Seed: a binding is stored only on 2xx; expires falls back to the request. */
+static void test_expires_fallback(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5>;expires=60\r\n", "", 0);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 59999, t, 4), 1);
+	assert_int_equal(count_live(f, 60000, t, 4), 0);
+}
+
+/* §10.3 step 6: expires=0 removes one, Contact: * removes all. */
+static void test_remove_one_and_all(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5>, <sip:alice@10.0.0.6>\r\n",
+		 "Contact: <sip:alice@10.0.0.5>;expires=300, <sip:alice@10.0.0.6>;expires=300\r\n", 0);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 10, t, 4), 2);
+	exchange(f, "c1", 2, "Contact: <sip:alice@10.0.0.5>;expires=0\r\n",
+		 "Contact: <sip:alice@10.0.0.6>;expires=290\r\n", 10);
+	assert_int_equal(count_live(f, 20, t, 4), 1);
+	exchange(f, "c1", 3, "Contact: *\r\nExpires: 0\r\n", "", 20);
+	assert_int_equal(count_live(f, 30, t, 4), 0);
+}
+
+/* §10.3 step 7: an older refresh (same Call-ID, lower CSeq) never wins. */
+static void test_out_of_order_cseq(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 5, "Contact: <sip:alice@10.0.0.5>\r\n",
+		 "Contact: <sip:alice@10.0.0.5>;expires=300\r\n", 0);
+	exchange(f, "c1", 4, "Contact: <sip:alice@10.0.0.5>\r\n",
+		 "Contact: <sip:alice@10.0.0.5>;expires=10\r\n", 0);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 20000, t, 4), 1); /* still the CSeq 5 grant */
+}
+
+/* §16.5: highest q first; RFC 3327 Path kept as the route. */
+static void test_q_and_path(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 1,
+		 "Path: <sip:sbc.example.net;lr>\r\n"
+		 "Contact: <sip:alice@10.0.0.5>;q=0.5, <sip:alice@10.0.0.6>;q=0.9\r\n",
+		 "Contact: <sip:alice@10.0.0.5>;q=0.5;expires=300, "
+		 "<sip:alice@10.0.0.6>;q=0.9;expires=300\r\n",
+		 0);
+	struct sip_msg *inv = parse("INVITE sip:alice@example.com SIP/2.0\r\n"
+				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKx\r\n"
+				    "To: <sip:alice@example.com>\r\nFrom: <sip:s@x>;tag=1\r\n"
+				    "Call-ID: i1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	struct arena *a = arena_new(1024);
+	struct registrar_target t[4];
+	assert_int_equal(registrar_lookup(f->reg, inv, 10, t, 4, a), 2);
+	assert_int_equal(t[0].q, 900);
+	assert_int_equal(t[1].q, 500);
+	assert_true(str_eq(t[0].path, STR_LIT("<sip:sbc.example.net;lr>")));
+	arena_free(a);
+	sip_msg_free(inv);
+}
+
+/* §16.5: a Request-URI outside the served domains is not the registrar's. */
+static void test_foreign_domain(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_msg *inv = parse("INVITE sip:bob@elsewhere.net SIP/2.0\r\n"
+				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKx\r\n"
+				    "To: <sip:bob@elsewhere.net>\r\nFrom: <sip:s@x>;tag=1\r\n"
+				    "Call-ID: i1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	struct arena *a = arena_new(1024);
+	struct registrar_target t[4];
+	assert_int_equal(registrar_lookup(f->reg, inv, 10, t, 4, a), -1);
+	arena_free(a);
+	sip_msg_free(inv);
+}
+
+/* §10.3 step 5: AOR canonical form. */
+static void test_aor_canonical(void **state)
+{
+	(void)state;
+	struct sip_uri u;
+	assert_int_equal(sip_uri_parse(STR_LIT("sip:Alice@EXAMPLE.com:5060;transport=tcp"), &u), 0);
+	char out[128];
+	assert_int_equal(registrar_aor(&u, out, sizeof(out)), strlen("sip:Alice@example.com"));
+	assert_string_equal(out, "sip:Alice@example.com");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_add_from_2xx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expires_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_one_and_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_cseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_q_and_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_domain, setup, teardown),
+		cmocka_unit_test(test_aor_canonical),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
