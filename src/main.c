@@ -113,12 +113,12 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	if (!app->store)
 		return -1;
 	struct registrar_config rc = {
-		.n_domains = app->cfg.n_registrar_domains,
+		.n_domains = app->cfg.registrar_domains.n,
 		.owner = app->cfg.name,
 		.default_expires = app->cfg.registrar_default_expires,
 	};
 	for (size_t i = 0; i < rc.n_domains && i < REGISTRAR_MAX_DOMAINS; i++)
-		rc.domains[i] = app->cfg.registrar_domains[i];
+		rc.domains[i] = app->cfg.registrar_domains.v[i];
 	app->registrar = registrar_new(&rc, app->store);
 	if (!app->registrar) {
 		snprintf(err, errlen, "out of memory");

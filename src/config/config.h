@@ -46,6 +46,14 @@ struct cfg_node {
 	unsigned oos_force;                    /* seconds without answer before out of service */
 };
 
+#define CFG_MAX_DOMAINS 32
+
+/* An array of strings option (e.g. registrar.domains). */
+struct cfg_strlist {
+	size_t n;
+	char v[CFG_MAX_DOMAINS][CFG_HOST_MAX];
+};
+
 struct config {
 	char path[1024];          /* file it came from */
 
@@ -73,6 +81,12 @@ struct config {
 	unsigned tcp_idle_timeout;     /* s */
 	unsigned tcp_connect_timeout;  /* ms */
 	bool record_route;             /* always Record-Route (default true) */
+
+	/* registrar */
+	struct cfg_strlist registrar_domains; /* served domains (lower case) */
+	char registrar_snapshot[1024];        /* file for the binding snapshot; empty = none */
+	unsigned registrar_snapshot_interval; /* s between snapshots */
+	unsigned registrar_default_expires;   /* s when neither 2xx nor REGISTER says */
 
 	/* dns */
 	char dns_servers[512];         /* empty = system resolver */

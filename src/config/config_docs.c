@@ -22,6 +22,7 @@ static const char *type_name(const struct cfg_option *o)
 	case CFG_OPT_ENUM:
 		return "string";
 	case CFG_OPT_PROTOS:
+	case CFG_OPT_STRLIST:
 		return "array";
 	}
 	return "?";
@@ -49,6 +50,9 @@ static void write_default(FILE *out, const struct cfg_option *o)
 		break;
 	case CFG_OPT_PROTOS:
 		fprintf(out, "`[ \"udp\", \"tcp\" ]`");
+		break;
+	case CFG_OPT_STRLIST:
+		fprintf(out, "`[ ]`");
 		break;
 	default:
 		if (o->def_str && o->def_str[0])
@@ -82,6 +86,9 @@ static void write_allowed(FILE *out, const struct cfg_option *o)
 		break;
 	case CFG_OPT_STRING:
 		fprintf(out, o->min > 0 ? "non-empty, < %zu chars" : "< %zu chars", o->size);
+		break;
+	case CFG_OPT_STRLIST:
+		fprintf(out, "up to %d domain names", CFG_MAX_DOMAINS);
 		break;
 	}
 }

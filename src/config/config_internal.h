@@ -19,6 +19,7 @@ enum cfg_opt_type {
 	CFG_OPT_HOST,   /* numeric address or DNS host name (something we send to) */
 	CFG_OPT_ENUM,   /* one name of choices[], stored as its int value */
 	CFG_OPT_PROTOS, /* array of transport names; sets struct config udp/tcp */
+	CFG_OPT_STRLIST, /* array of strings into a struct cfg_strlist (lower-cased) */
 };
 
 struct cfg_choice {

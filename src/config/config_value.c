@@ -76,6 +76,9 @@ void cfg_option_default(const struct cfg_option *o, void *base)
 	case CFG_OPT_HOST:
 		store_str(field, o->size, o->def_str);
 		break;
+	case CFG_OPT_STRLIST:
+		((struct cfg_strlist *)(void *)field)->n = 0;
+		break;
 	case CFG_OPT_PROTOS: {
 		/* Only in the main table: udp and tcp are both on by default. */
 		struct config *cfg = base;
@@ -196,6 +199,29 @@ int cfg_option_set(const struct cfg_option *o, const config_setting_t *s, void *
 	}
 	case CFG_OPT_PROTOS:
 		return set_protos(o, s, base, key, e);
+	case CFG_OPT_STRLIST: {
+		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+			return cfg_fail(e, s, key, "must be an array of strings [ \"a\", \"b\" ]");
+		struct cfg_strlist *l = (struct cfg_strlist *)(void *)field;
+		int n = config_setting_length(s);
+		if (n > CFG_MAX_DOMAINS)
+			return cfg_fail(e, s, key, "at most %d entries", CFG_MAX_DOMAINS);
+		l->n = 0;
+		for (int k = 0; k < n; k++) {
+			const config_setting_t *x = config_setting_get_elem(s, (unsigned)k);
+			if (config_setting_type(x) != CONFIG_TYPE_STRING)
+				return cfg_fail(e, x, key, "entry %d must be a string", k + 1);
+			const char *sv = config_setting_get_string(x);
+			if (!sv[0] || strlen(sv) >= CFG_HOST_MAX || !cfg_is_hostname(sv))
+				return cfg_fail(e, x, key, "\"%s\" is not a domain name", sv);
+			size_t j = 0;
+			for (; sv[j]; j++)
+				l->v[l->n][j] = (char)((sv[j] >= 'A' && sv[j] <= 'Z') ? sv[j] + 32 : sv[j]);
+			l->v[l->n][j] = '\0';
+			l->n++;
+		}
+		return 0;
+	}
 	}
 	return cfg_fail(e, s, key, "unsupported option type");
 }

@@ -74,6 +74,21 @@ const struct cfg_option cfg_options[] = {
 	 .doc = "Always insert Record-Route so in-dialog requests pass this proxy "
 		"(RFC 3261 §16.6 step 4)."},
 
+	/* registrar (RFC 3261 §10.3; seed: "SIP Proxy acts as a SIP registrar") */
+	{.key = "registrar.domains", .type = CFG_OPT_STRLIST, F(registrar_domains),
+	 .doc = "Domains whose users the registrar serves: a request from a SIP Server for "
+		"user@domain goes to that user's registered contacts."},
+	{.key = "registrar.snapshot", .type = CFG_OPT_STRING, F(registrar_snapshot),
+	 .doc = "File the in-memory binding store is saved to (and loaded from at start), so a "
+		"restart loses no binding; empty = no snapshot."},
+	{.key = "registrar.snapshot-interval", .type = CFG_OPT_UINT,
+	 F(registrar_snapshot_interval), .def = 30, .min = 1, .max = 86400,
+	 .doc = "Seconds between binding snapshots (one is also written at shutdown)."},
+	{.key = "registrar.default-expires", .type = CFG_OPT_UINT, F(registrar_default_expires),
+	 .def = 3600, .min = 1, .max = 4294967,
+	 .doc = "Binding lifetime in seconds when neither the SIP Server's 2xx nor the REGISTER "
+		"gives one."},
+
 	/* dns */
 	{.key = "dns.servers", .type = CFG_OPT_STRING, F(dns_servers),
 	 .doc = "Name servers \"ip[:port],...\"; empty uses /etc/resolv.conf."},

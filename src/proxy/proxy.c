@@ -11,21 +11,45 @@
 #include "sip/build.h"
 #include "util/log.h"
 
-static void proxy_trace(const struct tp_packet *pkt, const char *dir, const char *buf, size_t len,
+/* log.sip-trace: every message in and out, escaped onto one line. */
+static void proxy_trace(const char *dir, const char *buf, size_t len,
 			const union tp_sockaddr *peer, enum tp_proto proto)
 {
 	char a[INET6_ADDRSTRLEN + 8];
-	tp_addr_str(peer, a, sizeof(a));
-	(void)pkt;
+	char esc[4096];
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 5 < sizeof(esc); i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == '\r') {
+			esc[n++] = '\\';
+			esc[n++] = 'r';
+		} else if (c == '\n') {
+			esc[n++] = '\\';
+			esc[n++] = 'n';
+		} else if (c == '"' || c == '\\') {
+			esc[n++] = '\\';
+			esc[n++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			n += (size_t)snprintf(esc + n, sizeof(esc) - n, "\\x%02x", c);
+		} else {
+			esc[n++] = (char)c;
+		}
+	}
 	LOG_INFO("sip_trace", "dir=%s proto=%s peer=%s len=%zu msg=\"%.*s\"", dir,
-		 tp_proto_name(proto), a, len, (int)(len > 1500 ? 1500 : len), buf);
+		 tp_proto_name(proto), tp_addr_str(peer, a, sizeof(a)), len, (int)n, esc);
+}
+
+static void proxy_trace_out(void *arg, const struct tp_dest *d, const char *buf, size_t len)
+{
+	(void)arg;
+	proxy_trace("out", buf, len, &d->addr, d->proto);
 }
 
 static void proxy_on_packet(void *arg, const struct tp_packet *pkt)
 {
 	struct proxy *p = arg;
 	if (p->cfg->sip_trace)
-		proxy_trace(pkt, "in", pkt->buf, pkt->len, &pkt->src, pkt->proto);
+		proxy_trace("in", pkt->buf, pkt->len, &pkt->src, pkt->proto);
 	struct sip_msg *m = sip_msg_new(pkt->buf, pkt->len);
 	if (!m)
 		return;
@@ -52,17 +76,17 @@ static void proxy_on_packet(void *arg, const struct tp_packet *pkt)
 	txn_layer_receive(p->txn, m, pkt);
 }
 
+/* A connection closed: client transactions waiting on it fail now (§17.1.4)
+ * instead of at Timer B/F. */
 static void proxy_on_conn_closed(void *arg, uint64_t conn_id, int err)
 {
-	(void)arg;
-	(void)conn_id;
-	(void)err; /* the transaction layer learns of it through tp_send failures */
+	struct proxy *p = arg;
+	if (p->txn)
+		txn_layer_conn_closed(p->txn, conn_id, err);
 }
 
 int proxy_send_stateless(struct proxy *p, const struct tp_dest *d, const char *buf, size_t len)
 {
-	if (p->cfg->sip_trace)
-		proxy_trace(NULL, "out", buf, len, &d->addr, d->proto);
 	int64_t r = tp_send(p->tp, d, buf, len);
 	return r < 0 ? (int)r : 0;
 }
@@ -123,6 +147,8 @@ struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 		.have_tcp = true,
 		.have_tls = false,
 	};
+	if (p->tp && cfg->sip_trace)
+		tp_set_trace(p->tp, proxy_trace_out, p);
 	p->resolver = resolver_new(base, &rc);
 	struct txn_config xc = {cfg->t1_ms, cfg->t2_ms, cfg->t4_ms};
 	if (p->tp)

@@ -144,7 +144,15 @@ int64_t tp_send(struct tp *tp, const struct tp_dest *dest, const char *buf, size
 	int64_t rc = tp->ops[dest->proto]->send(tp, dest, buf, len);
 	if (rc < 0)
 		tp->stats.send_errors++;
+	else if (tp->trace)
+		tp->trace(tp->trace_arg, dest, buf, len);
 	return rc;
+}
+
+void tp_set_trace(struct tp *tp, tp_trace_fn fn, void *arg)
+{
+	tp->trace = fn;
+	tp->trace_arg = arg;
 }
 
 const struct tp_listener *tp_listener_for(const struct tp *tp, enum tp_proto proto, int family)

@@ -70,11 +70,18 @@ typedef void (*tp_recv_fn)(void *arg, const struct tp_packet *pkt);
  * or an errno. Lets the transaction layer fail a client transaction early. */
 typedef void (*tp_conn_closed_fn)(void *arg, uint64_t conn_id, int err);
 
+/* Called for every message sent (after a successful send), for the SIP
+ * message trace; dest is where it went. */
+typedef void (*tp_trace_fn)(void *arg, const struct tp_dest *dest, const char *buf, size_t len);
+
 struct tp;
 
 struct tp *tp_new(struct event_base *base, const struct tp_config *cfg, tp_recv_fn recv,
 		  tp_conn_closed_fn closed, void *arg);
 void tp_free(struct tp *tp);
+
+/* Installs (or with NULL removes) the send trace hook. */
+void tp_set_trace(struct tp *tp, tp_trace_fn fn, void *arg);
 
 /* Opens a listener; advertise (may be NULL) is the host put in Via/RR, default
  * the address itself. Returns 0 or -errno. */

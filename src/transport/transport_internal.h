@@ -61,6 +61,8 @@ struct tp {
 	struct tp_lis lis[TP_MAX_LISTENERS];
 	size_t nlis;
 	struct tp_stats stats;
+	tp_trace_fn trace;
+	void *trace_arg;
 	/* UDP receive ring: udp_batch slots of TP_UDP_SLOT bytes, reused per batch. */
 	char *udp_ring;
 	void *udp_msgs; /* struct mmsghdr[udp_batch] + iovecs + addrs (udp.c) */

@@ -1,0 +1,129 @@
+/* uri_cmp.c — URI equality by RFC 3261 §19.1.4: user and password compared
+ * case-sensitively, host case-insensitively, escapes decoded before comparing,
+ * user/ttl/method/maddr/transport parameters must match when present in either,
+ * other parameters only when present in both, headers must all match. */
+#include <string.h>
+
+#include "sip/sip_chars.h"
+#include "sip/uri.h"
+
+/* Next octet of s at *i, decoding %HH. */
+static unsigned char next_octet(struct str s, size_t *i)
+{
+	unsigned char c = (unsigned char)s.p[*i];
+	if (c == '%' && *i + 2 < s.len) {
+		int hi = sc_hexval((unsigned char)s.p[*i + 1]);
+		int lo = sc_hexval((unsigned char)s.p[*i + 2]);
+		if (hi >= 0 && lo >= 0) {
+			*i += 3;
+			return (unsigned char)(hi * 16 + lo);
+		}
+	}
+	(*i)++;
+	return c;
+}
+
+static bool decoded_eq(struct str a, struct str b, bool fold)
+{
+	size_t i = 0, j = 0;
+	while (i < a.len && j < b.len) {
+		unsigned char x = next_octet(a, &i), y = next_octet(b, &j);
+		if (fold) {
+			x = sc_lower(x);
+			y = sc_lower(y);
+		}
+		if (x != y)
+			return false;
+	}
+	return i == a.len && j == b.len;
+}
+
+/* Iterates "sep name [= value]" items of a params or headers slice. */
+static bool next_item(const char **pp, const char *e, char sep, struct str *name,
+		      struct str *value)
+{
+	const char *p = *pp;
+	if (p < e && *p == sep)
+		p++;
+	if (p >= e)
+		return false;
+	const char *end = memchr(p, sep, (size_t)(e - p));
+	if (!end)
+		end = e;
+	const char *eq = memchr(p, '=', (size_t)(end - p));
+	*name = str_make(p, (size_t)((eq ? eq : end) - p));
+	*value = eq ? str_make(eq + 1, (size_t)(end - eq - 1)) : STR_NULL;
+	*pp = end;
+	return true;
+}
+
+static bool find_item(struct str list, char sep, struct str name, struct str *value)
+{
+	const char *p = list.p, *e = list.p + list.len;
+	struct str n, v;
+	while (p && next_item(&p, e, sep, &n, &v)) {
+		if (decoded_eq(n, name, true)) {
+			*value = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool must_match(struct str name)
+{
+	static const char *const names[] = {"user", "ttl", "method", "maddr", "transport"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (str_case_eq_cstr(name, names[i]))
+			return true;
+	return false;
+}
+
+/* §19.1.4: params of a against b (call both ways for the must-match rule). */
+static bool params_match(struct str a, struct str b)
+{
+	const char *p = a.p, *e = a.p + a.len;
+	struct str n, v, w;
+	while (p && next_item(&p, e, ';', &n, &v)) {
+		if (find_item(b, ';', n, &w)) {
+			if (!decoded_eq(v, w, true))
+				return false;
+		} else if (must_match(n)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* §19.1.4: every header in a is in b with an equal (decoded) value. */
+static bool headers_match(struct str a, struct str b)
+{
+	const char *p = a.p, *e = a.p + a.len;
+	struct str n, v, w;
+	while (p && next_item(&p, e, '&', &n, &v))
+		if (!find_item(b, '&', n, &w) || !decoded_eq(v, w, false))
+			return false;
+	return true;
+}
+
+bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
+{
+	if (a->scheme != b->scheme)
+		return false;
+	if (a->scheme == SIP_URI_OTHER)
+		return str_case_eq(a->scheme_str, b->scheme_str) && str_eq(a->opaque, b->opaque);
+	if (str_present(a->user) != str_present(b->user) || !decoded_eq(a->user, b->user, false))
+		return false;
+	if (a->scheme == SIP_URI_TEL)
+		return params_match(a->params, b->params) && params_match(b->params, a->params);
+	if (str_present(a->password) != str_present(b->password) ||
+	    !decoded_eq(a->password, b->password, false))
+		return false;
+	/* "A URI omitting any component with a default value will not match a URI
+	 * explicitly containing that component with its default value." */
+	if (!str_case_eq(a->host, b->host) || a->port != b->port)
+		return false;
+	if (!params_match(a->params, b->params) || !params_match(b->params, a->params))
+		return false;
+	return headers_match(a->headers, b->headers) && headers_match(b->headers, a->headers);
+}

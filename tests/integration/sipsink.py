@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""sipsink.py — listen on UDP and TCP, log the first line of every SIP message.
+
+Two uses in the integration suite: the open-relay victim (it must receive
+nothing, RFC 3261 §16.4/§26.1) and a minimal SIP Server for torture tests (it
+answers the request methods given with --reply, copying Via/From/To/Call-ID/CSeq
+as RFC 3261 §8.2.6.2 asks, and sends the response back over the socket the
+request came in on, to the top Via's received/rport or the packet source).
+
+Each message is appended to --out as "<proto> <first line> | Call-ID: <id>".
+Runs until killed.
+"""
+import argparse
+import re
+import select
+import socket
+import sys
+
+
+def split_hostport(s):
+    if s.startswith("["):
+        host, _, port = s[1:].partition("]:")
+        return host, int(port)
+    host, _, port = s.rpartition(":")
+    return host, int(port)
+
+
+HDR_RE = re.compile(rb"^(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:.*$", re.I | re.M)
+
+
+def header(msg, names):
+    m = re.search(rb"^(" + names + rb")[ \t]*:[ \t]*(.*?)\r?$", msg, re.I | re.M)
+    return m.group(2).decode("latin-1") if m else ""
+
+
+def make_reply(msg, code, reason):
+    head = msg.split(b"\r\n\r\n", 1)[0]
+    lines = [b"SIP/2.0 %d %s" % (code, reason.encode())]
+    for m in HDR_RE.finditer(head):
+        line = m.group(0).rstrip(b"\r")
+        if re.match(rb"(to|t)[ \t]*:", line, re.I) and b"tag=" not in line:
+            line += b";tag=sink1"
+        lines.append(line)
+    lines.append(b"Content-Length: 0")
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listen", required=True, help="host:port (UDP and TCP)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reply", default="", help="methods to answer, comma separated")
+    ap.add_argument("--code", type=int, default=200)
+    a = ap.parse_args()
+    methods = set(x.strip().upper() for x in a.reply.split(",") if x.strip())
+    host, port = split_hostport(a.listen)
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    u.bind((host, port))
+    t = socket.socket(fam, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((host, port))
+    t.listen(16)
+    out = open(a.out, "a", buffering=1)
+    conns = {}
+
+    def handle(msg, proto, reply):
+        first = msg.split(b"\r\n", 1)[0].decode("latin-1")
+        out.write("%s %s | Call-ID: %s\n" % (proto, first, header(msg, rb"call-id|i")))
+        method = first.split(" ", 1)[0].upper()
+        if method in methods and not first.startswith("SIP/"):
+            reply(make_reply(msg, a.code, "OK" if a.code == 200 else "Sink"))
+
+    while True:
+        r, _, _ = select.select([u, t] + list(conns), [], [])
+        for s in r:
+            if s is u:
+                data, src = u.recvfrom(262144)
+                if data.strip():
+                    handle(data, "udp", lambda m, src=src: u.sendto(m, src))
+            elif s is t:
+                c, _ = t.accept()
+                conns[c] = b""
+            else:
+                data = s.recv(262144)
+                if not data:
+                    s.close()
+                    del conns[s]
+                    continue
+                buf = conns[s] + data
+                while True:
+                    buf = buf.lstrip(b"\r\n")
+                    end = buf.find(b"\r\n\r\n")
+                    if end < 0:
+                        break
+                    m = re.search(rb"^(content-length|l)[ \t]*:[ \t]*(\d+)", buf[:end],
+                                  re.I | re.M)
+                    total = end + 4 + (int(m.group(2)) if m else 0)
+                    if len(buf) < total:
+                        break
+                    handle(buf[:total], "tcp", lambda msg, s=s: s.sendall(msg))
+                    buf = buf[total:]
+                conns[s] = buf
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(0)

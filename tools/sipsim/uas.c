@@ -1,0 +1,355 @@
+/* uas.c — the simulator as a UAS (RFC 3261 §8.2, §13.3): OPTIONS (200 while
+ * active, 503 while backup), INVITE (180, then 200 with SDP after
+ * --answer-delay-ms, 2xx retransmitted on UDP until ACK, §13.3.1.4), ACK, BYE,
+ * CANCEL (§9.2: 200 to the CANCEL, 487 to the INVITE). A table keyed by Call-ID +
+ * CSeq + branch keeps each last response for 32 s, so a retransmitted request
+ * is answered again with the same bytes (§17.2). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "sip/build.h"
+#include "sipsim.h"
+
+#define T1_MS 500
+#define T2_MS 4000
+
+struct sim_txn {
+	struct sim *s;
+	char *call_id, *method, *branch; /* key; method is the CSeq method */
+	uint32_t cseq;
+	time_t created;
+	struct sim_peer peer;
+	char *rsp; /* last response sent, for retransmitted requests */
+	size_t rsp_len;
+	int status;
+	/* INVITE only */
+	struct sip_msg *req;
+	char to_tag[17];
+	struct event *timer; /* answer delay, then 2xx retransmission */
+	unsigned rtx_ms;
+	bool acked;
+	struct sim_txn *next;
+};
+
+static char *dup_str(struct str v)
+{
+	char *p = malloc(v.len + 1);
+	if (p) {
+		if (v.len)
+			memcpy(p, v.p, v.len);
+		p[v.len] = '\0';
+	}
+	return p;
+}
+
+static unsigned txn_bucket(struct str call_id) { return str_hash(call_id) % SIM_TXN_BUCKETS; }
+
+/* branch NULL p: any branch (an ACK for a 2xx has its own branch, §17.1.1.3). */
+static struct sim_txn *txn_find(struct sim *s, struct str call_id, uint32_t cseq,
+				struct str method, struct str branch)
+{
+	for (struct sim_txn *t = s->txns[txn_bucket(call_id)]; t; t = t->next)
+		if (t->cseq == cseq && str_eq(str_cstr(t->call_id), call_id) &&
+		    str_eq(str_cstr(t->method), method) &&
+		    (!branch.p || str_eq(str_cstr(t->branch), branch)))
+			return t;
+	return NULL;
+}
+
+static struct str req_branch(const struct sip_msg *m)
+{
+	return m->via && m->via->branch.p ? m->via->branch : STR_LIT("");
+}
+
+static struct sim_txn *txn_of(struct sim *s, const struct sip_msg *m)
+{
+	return txn_find(s, m->call_id, m->cseq, m->cseq_method_str, req_branch(m));
+}
+
+static struct sim_txn *txn_new(struct sim *s, const struct sip_msg *m, const struct sim_peer *peer)
+{
+	struct sim_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->s = s;
+	t->call_id = dup_str(m->call_id);
+	t->method = dup_str(m->cseq_method_str);
+	t->branch = dup_str(req_branch(m));
+	t->cseq = m->cseq;
+	t->created = time(NULL);
+	t->peer = *peer;
+	unsigned b = txn_bucket(m->call_id);
+	t->next = s->txns[b];
+	s->txns[b] = t;
+	return t;
+}
+
+static void txn_free(struct sim_txn *t)
+{
+	if (t->timer)
+		event_free(t->timer);
+	sip_msg_free(t->req);
+	free(t->call_id);
+	free(t->method);
+	free(t->branch);
+	free(t->rsp);
+	free(t);
+}
+
+void sim_txn_sweep(struct sim *s, bool all)
+{
+	time_t now = time(NULL);
+	for (unsigned b = 0; b < SIM_TXN_BUCKETS; b++) {
+		struct sim_txn **pp = &s->txns[b];
+		while (*pp) {
+			struct sim_txn *t = *pp;
+			if (all || now - t->created > SIM_TXN_LIFETIME) {
+				*pp = t->next;
+				txn_free(t);
+			} else {
+				pp = &t->next;
+			}
+		}
+	}
+}
+
+static void txn_store(struct sim_txn *t, const char *rsp, size_t len, int status)
+{
+	char *copy = malloc(len);
+	if (!copy)
+		return;
+	memcpy(copy, rsp, len);
+	free(t->rsp);
+	t->rsp = copy;
+	t->rsp_len = len;
+	t->status = status;
+}
+
+static int rsp_status(const char *rsp, size_t len)
+{
+	/* "SIP/2.0 NNN" */
+	return len > 11 ? atoi(rsp + 8) : 0;
+}
+
+void sim_uas_reply(struct sim *s, const struct sim_peer *peer, const struct sip_msg *req,
+		   const char *rsp, size_t len)
+{
+	if (!len)
+		return;
+	struct sim_txn *t = txn_of(s, req);
+	if (!t)
+		t = txn_new(s, req, peer);
+	if (t)
+		txn_store(t, rsp, len, rsp_status(rsp, len));
+	struct sim_peer p = *peer;
+	sim_net_send(s, &p, rsp, len);
+}
+
+size_t sim_build_response(const struct sip_msg *req, int status, struct str to_tag,
+			  struct str extra, struct str ctype, struct str body, char *out,
+			  size_t cap)
+{
+	char hdrs[2048];
+	int h = snprintf(hdrs, sizeof(hdrs), "%.*sServer: sipsim\r\n", STR_FMT(extra));
+	if (ctype.len && h > 0 && (size_t)h < sizeof(hdrs))
+		h += snprintf(hdrs + h, sizeof(hdrs) - (size_t)h, "Content-Type: %.*s\r\n",
+			      STR_FMT(ctype));
+	if (h < 0 || (size_t)h >= sizeof(hdrs))
+		return 0;
+	size_t n = sip_build_response(req, status, NULL, to_tag, str_make(hdrs, (size_t)h), out,
+				      cap);
+	if (!n || !body.len)
+		return n;
+	/* sip_build_response ends with an empty body: swap in ours. */
+	static const char tail[] = "Content-Length: 0\r\n\r\n";
+	size_t tl = sizeof(tail) - 1;
+	if (n < tl || memcmp(out + n - tl, tail, tl) != 0)
+		return 0;
+	n -= tl;
+	int c = snprintf(out + n, cap - n, "Content-Length: %zu\r\n\r\n", body.len);
+	if (c < 0 || (size_t)c + body.len >= cap - n)
+		return 0;
+	n += (size_t)c;
+	memcpy(out + n, body.p, body.len);
+	return n + body.len;
+}
+
+static void reply_simple(struct sim *s, const struct sim_peer *peer, const struct sip_msg *m,
+			 int status, const char *extra)
+{
+	char out[8192];
+	char tag[17];
+	sip_random_token(tag, 10);
+	size_t n = sim_build_response(m, status, status > 100 ? str_cstr(tag) : STR_NULL,
+				      str_cstr(extra), STR_NULL, STR_NULL, out, sizeof(out));
+	sim_uas_reply(s, peer, m, out, n);
+}
+
+static void invite_timer(evutil_socket_t fd, short what, void *arg);
+
+static void invite_send(struct sim_txn *t, int status)
+{
+	struct sim *s = t->s;
+	char out[8192], extra[512], sdp[512];
+	struct str body = STR_NULL, ctype = STR_NULL;
+	int e = 0;
+	bool v6 = s->laddr.ss_family == AF_INET6;
+	if (status >= 200 && status < 300) {
+		/* §13.3.1.4: a 2xx carries a Contact; the answer SDP (RFC 3264 §6). */
+		e = snprintf(extra, sizeof(extra), "Contact: <sip:sipsim@%s%s%s:%u%s>\r\n",
+			     v6 ? "[" : "", s->host, v6 ? "]" : "", s->port,
+			     t->peer.proto == SIM_TCP ? ";transport=tcp" : "");
+		int b = snprintf(sdp, sizeof(sdp),
+				 "v=0\r\no=sipsim 1 1 IN %s %s\r\ns=sipsim\r\nc=IN %s %s\r\n"
+				 "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+				 v6 ? "IP6" : "IP4", s->host, v6 ? "IP6" : "IP4", s->host);
+		body = str_make(sdp, (size_t)b);
+		ctype = STR_LIT("application/sdp");
+	}
+	size_t n = sim_build_response(t->req, status, str_cstr(t->to_tag),
+				      str_make(extra, e > 0 ? (size_t)e : 0), ctype, body, out,
+				      sizeof(out));
+	if (!n)
+		return;
+	txn_store(t, out, n, status);
+	sim_net_send(s, &t->peer, out, n);
+}
+
+static void invite_answer(struct sim_txn *t)
+{
+	invite_send(t, 200);
+	/* §13.3.1.4: over UDP the 2xx is retransmitted at T1, 2T1, ... up to T2
+	 * until the ACK arrives (the sweep ends it after 64*T1). */
+	if (t->peer.proto == SIM_UDP && t->timer) {
+		t->rtx_ms = T1_MS;
+		struct timeval tv = {0, T1_MS * 1000};
+		event_add(t->timer, &tv);
+	}
+}
+
+static void invite_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_txn *t = arg;
+	if (t->status < 200) {
+		invite_answer(t);
+		return;
+	}
+	if (t->acked || t->status >= 300 || !t->rsp)
+		return;
+	sim_net_send(t->s, &t->peer, t->rsp, t->rsp_len);
+	t->rtx_ms = t->rtx_ms * 2 > T2_MS ? T2_MS : t->rtx_ms * 2;
+	struct timeval tv = {t->rtx_ms / 1000, (t->rtx_ms % 1000) * 1000};
+	event_add(t->timer, &tv);
+}
+
+/* Returns true when the txn took ownership of m. */
+static bool on_invite(struct sim *s, const struct sim_peer *peer, struct sip_msg *m)
+{
+	struct sim_txn *t = txn_new(s, m, peer);
+	if (!t)
+		return false;
+	t->req = m;
+	sip_random_token(t->to_tag, 12);
+	t->timer = event_new(s->base, -1, 0, invite_timer, t);
+	invite_send(t, 180);
+	if (s->o.answer_delay_ms == 0 || !t->timer) {
+		invite_answer(t);
+	} else {
+		struct timeval tv = {s->o.answer_delay_ms / 1000,
+				     (s->o.answer_delay_ms % 1000) * 1000};
+		event_add(t->timer, &tv);
+	}
+	return true;
+}
+
+static void on_ack(struct sim *s, const struct sip_msg *m)
+{
+	/* Matches the INVITE by Call-ID and CSeq number: a 2xx ACK is a new
+	 * transaction with its own branch (§17.1.1.3 vs §13.2.2.4). */
+	struct sim_txn *t = txn_find(s, m->call_id, m->cseq, STR_LIT("INVITE"), STR_NULL);
+	if (t) {
+		t->acked = true;
+		if (t->timer)
+			event_del(t->timer);
+	}
+}
+
+static void on_cancel(struct sim *s, const struct sim_peer *peer, const struct sip_msg *m)
+{
+	/* §9.2: the CANCEL matches the INVITE by its branch (same top Via). */
+	struct sim_txn *t = txn_find(s, m->call_id, m->cseq, STR_LIT("INVITE"), req_branch(m));
+	if (!t) {
+		reply_simple(s, peer, m, 481, "");
+		return;
+	}
+	reply_simple(s, peer, m, 200, "");
+	if (t->status < 200) {
+		if (t->timer)
+			event_del(t->timer);
+		invite_send(t, 487);
+	}
+}
+
+void sim_uas_request(struct sim *s, const struct sim_peer *peer, struct sip_msg *m)
+{
+	if (m->method == SIP_METHOD_ACK) {
+		on_ack(s, m);
+		sip_msg_free(m);
+		return;
+	}
+	/* §17.2.1 / §17.2.2: a retransmission gets the last response again. */
+	struct sim_txn *t = txn_of(s, m);
+	if (t) {
+		if (t->rsp) {
+			struct sim_peer p = *peer;
+			sim_net_send(s, &p, t->rsp, t->rsp_len);
+		}
+		sip_msg_free(m);
+		return;
+	}
+	switch (m->method) {
+	case SIP_METHOD_OPTIONS:
+		/* The proxy's health check: a backup server refuses (§21.5.4). */
+		if (s->active)
+			reply_simple(s, peer, m, 200,
+				     "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n"
+				     "Accept: application/sdp\r\n");
+		else
+			reply_simple(s, peer, m, 503, "Retry-After: 5\r\n");
+		break;
+	case SIP_METHOD_REGISTER:
+		sim_register(s, peer, m);
+		break;
+	case SIP_METHOD_INVITE:
+		if (on_invite(s, peer, m))
+			return;
+		reply_simple(s, peer, m, 500, "");
+		break;
+	case SIP_METHOD_CANCEL:
+		on_cancel(s, peer, m);
+		break;
+	case SIP_METHOD_BYE:
+	case SIP_METHOD_INFO:
+	case SIP_METHOD_MESSAGE:
+	case SIP_METHOD_UPDATE:
+	case SIP_METHOD_NOTIFY:
+	case SIP_METHOD_PRACK:
+		reply_simple(s, peer, m, 200, "");
+		break;
+	default:
+		reply_simple(s, peer, m, 501, "");
+		break;
+	}
+	sip_msg_free(m);
+}
+
+void sim_on_message(struct sim *s, const struct sim_peer *peer, struct sip_msg *m)
+{
+	if (m->is_request)
+		sim_uas_request(s, peer, m);
+	else
+		sim_uac_response(s, peer, m);
+}
