@@ -90,9 +90,9 @@ static const char *parse_hparams(const char *p, const char *e, struct sip_addr *
 		if (!q)
 			return NULL;
 		struct str val = v.p ? v : str_make(q, 0);
-		if (n.len == 3 && str_case_eq_cstr(n, "tag")) {
+		if (SC_CI_EQ(n, "tag")) {
 			a->tag = val;
-		} else if (contact && n.len == 7 && str_case_eq_cstr(n, "expires")) {
+		} else if (contact && SC_CI_EQ(n, "expires")) {
 			/* RFC 4475 §3.1.2.4: delta-seconds above 2^32-1 is malformed. */
 			uint32_t x;
 			if (str_to_u32(val, UINT32_MAX, &x) != 0)

@@ -177,13 +177,14 @@ static const char *parse_via_parm(const char *p, const char *e, struct sip_via *
 		if (!q)
 			return NULL;
 		last = q;
-		if (str_case_eq_cstr(name, "branch"))
+		/* Length first: most params are branch, and it costs one compare. */
+		if (name.len == 6 && ci_eq(name.p, "branch", 6))
 			v->branch = val.p ? val : str_make(q, 0);
-		else if (str_case_eq_cstr(name, "received"))
+		else if (name.len == 8 && ci_eq(name.p, "received", 8))
 			v->received = val.p ? val : str_make(q, 0);
-		else if (str_case_eq_cstr(name, "maddr"))
+		else if (name.len == 5 && ci_eq(name.p, "maddr", 5))
 			v->maddr = val.p ? val : str_make(q, 0);
-		else if (str_case_eq_cstr(name, "rport")) {
+		else if (name.len == 5 && ci_eq(name.p, "rport", 5)) {
 			v->has_rport = true;
 			v->rport = val.p ? val : str_make(q, 0);
 		}

@@ -5,6 +5,7 @@
 #define SIPPROXY_SIP_CHARS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -44,5 +45,18 @@ static inline unsigned char sc_lower(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
+
+/* s equals the lower-case literal lit of length n, ignoring ASCII case; no
+ * strlen, so the compiler unrolls the short literals of the hot path. */
+static inline bool sc_ci_eq(const char *p, size_t len, const char *lit, size_t n)
+{
+	if (len != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (sc_lower((unsigned char)p[i]) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+#define SC_CI_EQ(s, lit) sc_ci_eq((s).p, (s).len, lit, sizeof(lit) - 1)
 
 #endif

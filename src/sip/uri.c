@@ -107,13 +107,13 @@ static int parse_uri_params(struct str s, struct sip_uri *u)
 		if (!name.len || !chars_valid(name, SC_PARAM))
 			return -1;
 		struct str v = val.p ? val : str_make(ve, 0);
-		if (name.len == 9 && str_case_eq_cstr(name, "transport"))
+		if (SC_CI_EQ(name, "transport"))
 			u->transport = v;
-		else if (name.len == 5 && str_case_eq_cstr(name, "maddr"))
+		else if (SC_CI_EQ(name, "maddr"))
 			u->maddr = v;
-		else if (name.len == 4 && str_case_eq_cstr(name, "user"))
+		else if (SC_CI_EQ(name, "user"))
 			u->user_param = v;
-		else if (name.len == 2 && str_case_eq_cstr(name, "lr"))
+		else if (SC_CI_EQ(name, "lr"))
 			u->lr = true;
 		p = ve;
 	}
@@ -249,15 +249,15 @@ int sip_uri_parse(struct str s, struct sip_uri *u)
 	u->scheme_str = str_make(s.p, (size_t)(p - s.p));
 	p++;
 	struct str sch = u->scheme_str;
-	if (sch.len == 3 && str_case_eq_cstr(sch, "sip")) {
+	if (SC_CI_EQ(sch, "sip")) {
 		u->scheme = SIP_URI_SIP;
 		return parse_sip(p, e, u);
 	}
-	if (sch.len == 4 && str_case_eq_cstr(sch, "sips")) {
+	if (SC_CI_EQ(sch, "sips")) {
 		u->scheme = SIP_URI_SIPS;
 		return parse_sip(p, e, u);
 	}
-	if (sch.len == 3 && str_case_eq_cstr(sch, "tel")) {
+	if (SC_CI_EQ(sch, "tel")) {
 		u->scheme = SIP_URI_TEL;
 		return parse_tel(p, e, u);
 	}

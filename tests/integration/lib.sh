@@ -188,7 +188,7 @@ EOF
 # the first sip-server, requests from a sip-server are routed by Route/R-URI,
 # record_route, loose_route in dialog, 483/420/416/400 via maxfwd and sanity.
 it_kamailio_cfg() {
-	local first=${IT_PROXY_SERVERS%% *} tp host rest sport trusted="" s
+	local first=${IT_PROXY_SERVERS%% *} tp host rest sport trusted="" dst_ok="" s
 	tp=${first##*:}; rest=${first%:*}; sport=${rest##*:}; host=${rest%:*}
 	local hostu=$host
 	case $host in *:*) hostu="[$host]" ;; esac
@@ -197,6 +197,8 @@ it_kamailio_cfg() {
 		h=${r%:*} p=${r##*:}
 		[ -n "$trusted" ] && trusted="$trusted || "
 		trusted="$trusted(\$si == \"$h\" && \$sp == $p)"
+		[ -n "$dst_ok" ] && dst_ok="$dst_ok || "
+		dst_ok="$dst_ok((\$rd == \"$h\" || \$rd == \"[$h]\") && \$rp == $p)"
 	done
 	local la=$IT_PROXY_LISTEN
 	case $la in *:*) la="[$la]" ;; esac
@@ -239,10 +241,15 @@ modparam("tm", "fr_inv_timer", 20000)
 modparam("rr", "enable_double_rr", 1)
 request_route {
 	if (!mf_process_maxfwd_header("70")) { sl_send_reply("483", "Too Many Hops"); exit; }
-	if (!sanity_check("17895", "7")) { exit; }
+	if (!sanity_check("1007", "7")) { exit; }
 	if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
 	if (has_totag()) {
-		if (loose_route()) { t_relay(); exit; }
+		if (loose_route()) {
+			# An endpoint may only reach a SIP Server (no open relay, RFC 3261 §26.1).
+			if (!($trusted) && !($dst_ok)) { sl_send_reply("403", "Not a SIP Server"); exit; }
+			t_relay();
+			exit;
+		}
 		if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
 		sl_send_reply("404", "Not here");
 		exit;
@@ -432,4 +439,55 @@ it_msg_count() {
 	expect { expect = 0; first = $0; infl = (first ~ fl); next }
 	infl && lr != "" && $0 ~ lr { hit = 1 }
 	END { done(); print n + 0 }' "$1"
+}
+
+# ---- raw messages (sipsend.py / sipsink.py) -----------------------------------
+
+# it_sink NAME ADDR PORT [METHODS]: starts sipsink.py on UDP+TCP ADDR:PORT logging to
+# $IT_TMP/NAME.out, answering 200 to METHODS (comma list). Sets IT_LAST_PID.
+it_sink() {
+	local name=$1 addr=$2 port=$3 methods=${4:-}
+	: >"$IT_TMP/$name.out"
+	it_start "$name" $SIPSINK --listen "$(it_hostport "$addr" "$port")" --out "$IT_TMP/$name.out" \
+		--reply "$methods"
+	local pid=$IT_LAST_PID
+	it_wait_port udp "$addr" "$port" 10 "$pid"
+	it_wait_port tcp "$addr" "$port" 10 "$pid"
+	IT_LAST_PID=$pid
+}
+
+# it_mkreq FILE PROTO FROM_HOST METHOD RURI CALLID [HEADER...]: writes a request with
+# a well-formed Via (with rport, RFC 3581), From/To/Call-ID/CSeq/Max-Forwards 70.
+# A HEADER "Max-Forwards: N" replaces the default one.
+it_mkreq() {
+	local file=$1 proto=$2 host=$3 method=$4 ruri=$5 cid=$6
+	shift 6
+	local mf="Max-Forwards: 70" h extra="" vh=$host
+	case $host in *:*) vh="[$host]" ;; esac
+	for h in "$@"; do
+		case $h in Max-Forwards:*) mf=$h ;; *) extra="$extra$h"$'\r\n' ;; esac
+	done
+	{
+		printf '%s %s SIP/2.0\r\n' "$method" "$ruri"
+		printf 'Via: SIP/2.0/%s %s:%s;branch=z9hG4bK-%s;rport\r\n' "${proto^^}" "$vh" "$P_SEND" "$cid"
+		printf '%s\r\n' "$mf"
+		printf 'From: <sip:tester@%s>;tag=t-%s\r\n' "$vh" "$cid"
+		printf 'To: <sip:target@%s>\r\n' "$vh"
+		printf 'Call-ID: %s\r\n' "$cid"
+		printf 'CSeq: 1 %s\r\n' "$method"
+		printf 'Contact: <sip:tester@%s:%s>\r\n' "$vh" "$P_SEND"
+		printf '%s' "$extra"
+		printf 'Content-Length: 0\r\n\r\n'
+	} >"$file"
+}
+
+# it_send OUT PROTO FROM_HOST FILE [sipsend options]: sends FILE from
+# FROM_HOST:${IT_SEND_PORT:-P_SEND}
+# to the proxy; the answers go to $IT_TMP/OUT.out (and stdout of sipsend, --full).
+it_send() {
+	local out=$1 proto=$2 host=$3 file=$4
+	shift 4
+	$SIPSEND --proto "$proto" --bind "$(it_hostport "$host" "${IT_SEND_PORT:-$P_SEND}")" \
+		--to "$(it_hostport "$IT_PROXY_LISTEN" "$IT_PROXY_PORT")" --full "$@" "$file" \
+		>"$IT_TMP/$out.out" 2>&1 || it_fail "sipsend failed: $(cat "$IT_TMP/$out.out")"
 }

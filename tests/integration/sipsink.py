@@ -49,8 +49,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", required=True, help="host:port (UDP and TCP)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--reply", default="", help="methods to answer, comma separated")
+    ap.add_argument("--reply", default="",
+                    help="methods to answer, comma separated; * = every method but ACK")
     ap.add_argument("--code", type=int, default=200)
+    ap.add_argument("--invite-code", type=int, default=486,
+                    help="code for INVITE when --reply covers it (a final non-2xx keeps "
+                         "the test free of dialogs)")
     a = ap.parse_args()
     methods = set(x.strip().upper() for x in a.reply.split(",") if x.strip())
     host, port = split_hostport(a.listen)
@@ -69,8 +73,11 @@ def main():
         first = msg.split(b"\r\n", 1)[0].decode("latin-1")
         out.write("%s %s | Call-ID: %s\n" % (proto, first, header(msg, rb"call-id|i")))
         method = first.split(" ", 1)[0].upper()
-        if method in methods and not first.startswith("SIP/"):
-            reply(make_reply(msg, a.code, "OK" if a.code == 200 else "Sink"))
+        if first.startswith("SIP/") or method == "ACK":
+            return
+        if method in methods or "*" in methods:
+            code = a.invite_code if method == "INVITE" else a.code
+            reply(make_reply(msg, code, "OK" if code == 200 else "Sink"))
 
     while True:
         r, _, _ = select.select([u, t] + list(conns), [], [])

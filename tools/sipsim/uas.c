@@ -193,7 +193,7 @@ static void invite_timer(evutil_socket_t fd, short what, void *arg);
 static void invite_send(struct sim_txn *t, int status)
 {
 	struct sim *s = t->s;
-	char out[8192], extra[512], sdp[512];
+	char out[8192], extra[2048], sdp[512];
 	struct str body = STR_NULL, ctype = STR_NULL;
 	int e = 0;
 	bool v6 = s->laddr.ss_family == AF_INET6;
@@ -208,6 +208,17 @@ static void invite_send(struct sim_txn *t, int status)
 				 v6 ? "IP6" : "IP4", s->host, v6 ? "IP6" : "IP4", s->host);
 		body = str_make(sdp, (size_t)b);
 		ctype = STR_LIT("application/sdp");
+	}
+	/* §12.1.1: a response that establishes a dialog copies Record-Route. */
+	if (status > 100 && status < 300) {
+		for (const struct sip_hdr *h = sip_msg_hdr(t->req, SIP_HDR_RECORD_ROUTE); h;
+		     h = h->next_id) {
+			int r = snprintf(extra + e, sizeof(extra) - (size_t)e, "Record-Route: %.*s\r\n",
+					 STR_FMT(h->value));
+			if (r < 0 || (size_t)r >= sizeof(extra) - (size_t)e)
+				return;
+			e += r;
+		}
 	}
 	size_t n = sim_build_response(t->req, status, str_cstr(t->to_tag),
 				      str_make(extra, e > 0 ? (size_t)e : 0), ctype, body, out,

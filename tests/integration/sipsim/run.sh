@@ -76,6 +76,22 @@ def reg(branch):
 a, b, c = reg("rtx1"), reg("rtx1"), reg("rtx2")
 ok = a == b and a.startswith(b"SIP/2.0 401") and a != c and b"WWW-Authenticate" in a
 print("ok retransmission" if ok else "bad:\n%r\n%r\n%r" % (a, b, c))
+if not ok:
+    sys.exit(1)
+# RFC 3261 sec. 13.3.1.4: without an ACK the 2xx to an INVITE is sent again.
+inv = ("INVITE sip:bob@127.0.0.1:15190 SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP 127.0.0.1:15106;branch=z9hG4bKinv1\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:alice@sipproxy.test>;tag=it1\r\n"
+       "To: <sip:bob@sipproxy.test>\r\nCall-ID: rtx-invite\r\nCSeq: 1 INVITE\r\n"
+       "Contact: <sip:alice@127.0.0.1:15106>\r\nContent-Length: 0\r\n\r\n")
+s.sendto(inv.encode(), ("127.0.0.1", 15190))
+got = [s.recv(65536) for _ in range(3)]
+ok = (got[0].startswith(b"SIP/2.0 180") and got[1].startswith(b"SIP/2.0 200")
+      and got[2] == got[1] and b"application/sdp" in got[1] and b"Contact:" in got[1])
+ack = inv.replace("INVITE sip", "ACK sip").replace("1 INVITE", "1 ACK").replace("inv1", "ack1")
+to = [l for l in got[1].decode().split("\r\n") if l.startswith("To:")][0]
+s.sendto(ack.replace("To: <sip:bob@sipproxy.test>", to).encode(), ("127.0.0.1", 15190))
+print("ok 2xx-retransmission" if ok else "bad 2xx:\n%r" % got)
 sys.exit(0 if ok else 1)
 PY
 

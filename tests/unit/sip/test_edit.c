@@ -362,6 +362,46 @@ static void test_header_add_remove(void **state)
 	sip_msg_free(m);
 }
 
+/* RFC 3261 §7.3.3: compact forms are edited like long ones (v:, l:, m:). */
+static void test_compact_forms(void **state)
+{
+	static const char text[] = "INVITE sip:b@example.com SIP/2.0" CRLF
+				   "v: SIP/2.0/UDP a.example.com;branch=z9hG4bKa" CRLF
+				   "v: SIP/2.0/TCP b.example.com;branch=z9hG4bKb" CRLF
+				   "f: <sip:a@example.com>;tag=9" CRLF "t: <sip:b@example.com>" CRLF
+				   "i: cc1" CRLF "CSeq: 5 INVITE" CRLF "m: <sip:a@192.0.2.9>" CRLF
+				   "c: text/plain" CRLF "l: 3" CRLF CRLF "abc";
+	struct sip_msg *m = parse_s(text);
+	struct sip_edit e;
+	char out[4096];
+	sip_edit_init(&e, m);
+	assert_int_equal(sip_edit_via_push(&e, STR_LIT("SIP/2.0/UDP p.example.com;branch=z9hG4bKp")), 0);
+	assert_int_equal(sip_edit_max_forwards(&e, 70), 0);
+	assert_int_equal(sip_edit_header_remove(&e, sip_msg_hdr(m, SIP_HDR_CONTACT)), 0);
+	assert_int_equal(sip_edit_content_length(&e), 0);
+	struct sip_msg *m2 = write_reparse(&e, out, sizeof(out));
+	assert_true(str_is(m2->via->branch, "z9hG4bKp"));
+	assert_true(str_is(m2->via->next->branch, "z9hG4bKa"));
+	assert_true(str_is(m2->via->next->next->branch, "z9hG4bKb"));
+	assert_int_equal(count_hdrs(m2, SIP_HDR_VIA), 3);
+	/* Max-Forwards lands after the last (compact) Via field. */
+	assert_non_null(strstr(out, "branch=z9hG4bKb" CRLF "Max-Forwards: 70" CRLF));
+	assert_null(m2->contact);
+	assert_int_equal(m2->content_length, 3);
+	assert_true(str_is(m2->body, "abc"));
+	sip_msg_free(m2);
+
+	/* Pop of a lone compact Via value removes its whole field. */
+	sip_edit_init(&e, m);
+	assert_int_equal(sip_edit_via_pop(&e), 0);
+	m2 = write_reparse(&e, out, sizeof(out));
+	assert_true(str_is(m2->via->branch, "z9hG4bKb"));
+	assert_null(m2->via->next);
+	assert_null(strstr(out, "z9hG4bKa"));
+	sip_msg_free(m2);
+	sip_msg_free(m);
+}
+
 /* RFC 3261 §16.6 steps 3, 4, 6, 8 and §16.4 at once on an INVITE with SDP. */
 static void test_combined_proxy_edits(void **state)
 {
@@ -482,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_record_route_push_twice),
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_header_add_remove),
+		cmocka_unit_test(test_compact_forms),
 		cmocka_unit_test(test_combined_proxy_edits),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_exact_size),

@@ -289,7 +289,7 @@ static void check_bad_field(const char *field, const char *reason)
 	snprintf(buf, sizeof(buf),
 		 "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
 		 "Call-ID: c\r\nCSeq: 1 INVITE\r\n%s\r\n\r\n", field);
-	if (!strstr(field, "To:") && !strstr(field, "t:"))
+	if (!strstr(field, "To:"))
 		strcpy(buf + strlen(buf) - 2, "To: <sip:b@h>\r\n\r\n");
 	if (!strstr(field, "From:"))
 		strcpy(buf + strlen(buf) - 2, "From: <sip:a@h>;tag=1\r\n\r\n");
