@@ -79,6 +79,38 @@ static void edit_sender_via(struct sip_edit *e, const struct sip_msg *req,
 	}
 }
 
+/* §16.4: our own Route values go. When they are every value of a Route field
+ * (a double Record-Route comes back as "Route: <a>, <b>"), the whole field
+ * goes in one edit rather than value by value. */
+static void remove_our_routes(struct sip_edit *e, const struct route_plan *plan)
+{
+	for (unsigned i = 0; i < plan->n_pop; i++) {
+		const struct sip_hdr *h = plan->pop[i]->hdr;
+		bool seen = false;
+		for (unsigned k = 0; k < i; k++)
+			seen = seen || plan->pop[k]->hdr == h;
+		if (seen)
+			continue;
+		unsigned in_field = 0, popped = 0;
+		for (const struct sip_addr *r = e->m->route; r; r = r->next)
+			if (r->hdr == h)
+				in_field++;
+		for (unsigned k = 0; k < plan->n_pop; k++)
+			if (plan->pop[k]->hdr == h)
+				popped++;
+		if (h && popped == in_field && plan->strict_route != NULL &&
+		    plan->strict_route->hdr == h)
+			popped = 0; /* the strict fix edits this field too: per value */
+		if (h && popped == in_field) {
+			sip_edit_header_remove(e, h);
+			continue;
+		}
+		for (unsigned k = i; k < plan->n_pop; k++)
+			if (plan->pop[k]->hdr == h)
+				sip_edit_route_remove(e, plan->pop[k]);
+	}
+}
+
 int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct sip_msg *req,
 		       const struct tp_packet *src, const struct route_plan *plan,
 		       const struct tp_listener *out, enum tp_proto out_proto, const char *branch,
@@ -101,8 +133,7 @@ int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct sip_msg
 	}
 	if (plan->strict_fix)
 		sip_edit_route_remove(e, plan->strict_route);
-	for (unsigned i = 0; i < plan->n_pop; i++)
-		sip_edit_route_remove(e, plan->pop[i]);
+	remove_our_routes(e, plan);
 
 	/* §16.6 step 2 / RFC 3327: a registered contact behind a Path is
 	 * reached through it. */
@@ -206,7 +237,7 @@ int proxy_forward_branch(struct proxy_ctx *ctx, struct proxy_branch *b, const st
 			       rr ? src->listener : NULL) == 0)
 		buf = proxy_edit_serialize(&e, &len);
 	if (!buf) {
-		LOG_WARN("forward_failed", "reason=edit call_id=%.*s", STR_FMT(req->call_id));
+		LOG_WARN("forward_failed", "reason=edit call_id=%.*s ops=%u failed=%d", STR_FMT(req->call_id), e.nops, e.failed);
 		proxy_branch_fail(b, 500);
 		return -1;
 	}

@@ -38,6 +38,7 @@
 	 (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',')
 #define CH_URIC(c) (CH_RESERVED(c) || CH_UNRES(c) || (c) == '%' || (c) == '[' || (c) == ']')
 #define CH_SCHEME(c) (CH_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.')
+#define CH_GVAL(c) (CH_TOKEN(c) || (c) == ':' || (c) == '[' || (c) == ']')
 
 #define CLS(c)                                                                              \
 	(uint16_t)((CH_TOKEN(c) ? SC_TOKEN : 0) | (CH_WS(c) ? SC_WS : 0) |                    \
@@ -46,7 +47,7 @@
 		   (CH_PARAM(c) ? SC_PARAM : 0) | (CH_HNV(c) ? SC_HNV : 0) |                   \
 		   (CH_HOST(c) ? SC_HOST : 0) | (CH_WORD(c) ? SC_WORD : 0) |                   \
 		   (CH_URIC(c) ? SC_URIC : 0) | (CH_ALPHA(c) ? SC_ALPHA : 0) |                 \
-		   (CH_SCHEME(c) ? SC_SCHEME : 0))
+		   (CH_SCHEME(c) ? SC_SCHEME : 0) | (CH_GVAL(c) ? SC_GVAL : 0))
 
 #define R4(n) CLS(n), CLS((n) + 1), CLS((n) + 2), CLS((n) + 3)
 #define R16(n) R4(n), R4((n) + 4), R4((n) + 8), R4((n) + 12)

@@ -225,6 +225,14 @@ int sip_msg_parse(struct sip_msg *m, const struct sip_limits *lim)
 	static const struct sip_limits deflim = SIP_LIMITS_DEFAULT;
 	if (!lim)
 		lim = &deflim;
+	/* A second call starts over (lists would otherwise be appended twice). */
+	struct arena *a = m->arena;
+	const char *buf = m->buf;
+	size_t len = m->len;
+	memset(m, 0, sizeof(*m));
+	m->arena = a;
+	m->buf = buf;
+	m->len = len;
 	m->max_forwards = -1;
 	m->content_length = -1;
 	m->expires = -1;

@@ -27,12 +27,6 @@ const char *sp_quoted_end(const char *p, const char *e)
 	return NULL;
 }
 
-/* gen-value = token / host / quoted-string: host adds ':' '[' ']' (IPv6). */
-static bool value_char(unsigned char ch)
-{
-	return sc_is(ch, SC_TOKEN) || ch == ':' || ch == '[' || ch == ']';
-}
-
 const char *sp_param_next(const char *p, const char *e, struct str *name, struct str *value)
 {
 	p = sp_skip_ws(p, e);
@@ -55,7 +49,8 @@ const char *sp_param_next(const char *p, const char *e, struct str *name, struct
 		return ve;
 	}
 	const char *ve = r;
-	while (ve < e && value_char((unsigned char)*ve))
+	/* gen-value = token / host / quoted-string: host adds ':' '[' ']' (IPv6). */
+	while (ve < e && sc_is((unsigned char)*ve, SC_GVAL))
 		ve++;
 	if (ve == r)
 		return NULL;

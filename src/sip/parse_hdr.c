@@ -8,12 +8,16 @@
 #include "sip/parse_int.h"
 #include "util/arena.h"
 
-/* lit is lower case; the header's bytes may be any case. */
+/* lit is lower case letters and '-'; the header's bytes may be any case.
+ * OR 0x20 folds only 'A'-'Z' onto the letters and only CR (< 0x21) onto '-',
+ * so with control bytes excluded it is an exact case-insensitive compare. */
 static bool ci_eq(const char *p, const char *lit, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (sc_lower((unsigned char)p[i]) != (unsigned char)lit[i])
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if ((unsigned char)(c | 0x20) != (unsigned char)lit[i] || c < 0x21)
 			return false;
+	}
 	return true;
 }
 

@@ -21,7 +21,8 @@ enum {
 	SC_WORD = 1u << 9,   /* Call-ID word: alphanum "-.!%*_+`'~()<>:\\\"/[]?{}" */
 	SC_URIC = 1u << 10,  /* uric (RFC 2396) plus "[]" for opaque URIs */
 	SC_ALPHA = 1u << 11,
-	SC_SCHEME = 1u << 12 /* scheme: alphanum "+-." */
+	SC_SCHEME = 1u << 12, /* scheme: alphanum "+-." */
+	SC_GVAL = 1u << 13    /* gen-value token / host: token plus ":[]" */
 };
 
 extern const uint16_t sip_char_class[256];

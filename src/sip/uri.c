@@ -47,22 +47,6 @@ static bool is_ipv4(struct str h)
 	return parts == 3 && digits > 0;
 }
 
-/* Hostname labels are non-empty (a final '.' is allowed, §25.1 hostname). */
-static bool hostname_valid(struct str h)
-{
-	size_t label = 0;
-	for (size_t i = 0; i < h.len; i++) {
-		if (h.p[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else {
-			label++;
-		}
-	}
-	return true;
-}
-
 /* IPv6reference = "[" IPv6address "]": hex, ':' and a dotted IPv4 tail; at
  * least two ':' and at most one "::". */
 static bool ipv6_valid(struct str h)
@@ -188,17 +172,25 @@ static int parse_sip(const char *p, const char *e, struct sip_uri *u)
 		p = rb + 1;
 		u->host_ipv6 = true;
 	} else {
-		while (p < e && sc_is((unsigned char)*p, SC_HOST))
-			p++;
+		/* hostname labels are non-empty; a final '.' is allowed (§25.1). */
+		bool alpha = false, empty_label = false;
+		const char *label = p;
+		for (; p < e && sc_is((unsigned char)*p, SC_HOST); p++) {
+			if (*p == '.') {
+				empty_label |= p == label;
+				label = p + 1;
+			} else if (!sc_is((unsigned char)*p, SC_DIGIT)) {
+				alpha = true;
+			}
+		}
+		if (empty_label)
+			return -1;
+		if (!alpha)
+			u->host_ipv4 = is_ipv4(str_make(h, (size_t)(p - h)));
 	}
 	u->host = str_make(h, (size_t)(p - h));
 	if (!u->host.len)
 		return -1;
-	if (!u->host_ipv6) {
-		u->host_ipv4 = is_ipv4(u->host);
-		if (!u->host_ipv4 && !hostname_valid(u->host))
-			return -1;
-	}
 	if (p < e && *p == ':') {
 		uint32_t v = 0;
 		const char *d = ++p;

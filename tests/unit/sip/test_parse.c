@@ -414,6 +414,19 @@ static void test_body(void **state)
 		   400, "Content-Length larger than message");
 }
 
+/* Parsing the same message twice gives the same result (no doubled lists). */
+static void test_reparse(void **state)
+{
+	struct sip_msg *m = parse_ok("INVITE sip:b@h SIP/2.0\r\n" HDRS_MIN "CSeq: 1 INVITE\r\n"
+				     "Route: <sip:p1;lr>,<sip:p2;lr>\r\n\r\n");
+	assert_int_equal(sip_msg_parse(m, NULL), 0);
+	assert_null(m->via->next);
+	assert_non_null(m->route->next);
+	assert_null(m->route->next->next);
+	assert_int_equal(m->hdr_count, 6);
+	sip_msg_free(m);
+}
+
 /* struct sip_limits: 513 / 413 / 400 (RFC 3261 §21.5.14, §21.4.11). */
 static void test_limits(void **state)
 {
@@ -553,7 +566,7 @@ int main(void)
 		cmocka_unit_test(test_folding_and_other), cmocka_unit_test(test_via),
 		cmocka_unit_test(test_name_addr),        cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_cseq_limits),      cmocka_unit_test(test_mandatory_and_reply),
-		cmocka_unit_test(test_line_structure),   cmocka_unit_test(test_body),
+		cmocka_unit_test(test_line_structure),   cmocka_unit_test(test_body), cmocka_unit_test(test_reparse),
 		cmocka_unit_test(test_limits),           cmocka_unit_test(test_tokens_and_params),
 		cmocka_unit_test(test_tables),           cmocka_unit_test(test_frame_length),
 	};

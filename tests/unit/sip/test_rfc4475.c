@@ -95,7 +95,28 @@ static void test_dblreq_trailing(void **state)
 	assert_int_equal(m->body.len, 0);
 	assert_int_equal(m->len, (size_t)(m->hdrs_end + 2 - m->buf));
 	assert_true(str_eq(m->call_id, STR_LIT("dblreq.0ha0isndaksdj99sdfafnl3lk233412")));
+	/* The same bytes on a stream (RFC 3261 §18.3) frame as the first message. */
+	assert_int_equal(sip_frame_length(m->buf, 750, 65536), (long)m->len);
 	sip_msg_free(m);
+}
+
+/* RFC 3261 §18.3: on a stream Content-Length is mandatory; inv2543.dat (RFC 4475
+ * §3.4.1) has none, clerr.dat (§3.1.2.2) promises more than there is. */
+static void test_stream_framing(void **state)
+{
+	size_t len;
+	char *buf = read_file("inv2543.dat", &len);
+	assert_non_null(buf);
+	assert_int_equal(sip_frame_length(buf, len, 65536), -1);
+	free(buf);
+	buf = read_file("clerr.dat", &len);
+	assert_non_null(buf);
+	assert_int_equal(sip_frame_length(buf, len, 65536), 0);
+	free(buf);
+	buf = read_file("wsinv.dat", &len);
+	assert_non_null(buf);
+	assert_int_equal(sip_frame_length(buf, len, 65536), (long)len);
+	free(buf);
 }
 
 /* RFC 4475 §3.1.1.1: folding, LWS around separators, escaped quotes, 4 Vias in
@@ -186,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_cases),
 		cmocka_unit_test(test_dblreq_trailing),
+		cmocka_unit_test(test_stream_framing),
 		cmocka_unit_test(test_wsinv_details),
 		cmocka_unit_test(test_specific_outcomes),
 		cmocka_unit_test(test_unreferenced_file),
