@@ -64,8 +64,8 @@ sed -e "s/127\.0\.0\.1:5060/$PADDR:$PPORT/g" -e "s/5090/$UPORT/g" \
 	"$HERE/kamailio.cfg" >"$WORK/kamailio.cfg"
 
 wait_port() { # udp ADDR PORT PID
-	local i
-	for i in $(seq 1 200); do
+	local _
+	for _ in $(seq 1 200); do
 		ss -H -lnu "( sport = :$3 )" | awk '{print $4}' | grep -qxF "$2:$3" && return 0
 		kill -0 "$4" 2>/dev/null || die "process $4 died before binding $2:$3"
 		sleep 0.05
@@ -109,8 +109,8 @@ start_proxy() { # IMPL -> sets PX (pid = pgid)
 }
 stop() { # PID
 	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
-	local i
-	for i in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	local _
+	for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libevent-dev libc-ares-dev libconfig-dev libcmocka-dev
-  sip-tester kamailio netcat-openbsd curl procps python3 valgrind dnsmasq-base
+  sip-tester kamailio netcat-openbsd curl procps python3 valgrind dnsmasq-base iproute2
 )
 missing=()
 for p in "${PKGS[@]}"; do

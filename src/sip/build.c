@@ -90,8 +90,10 @@ size_t sip_build_response(const struct sip_msg *req, int status, const char *rea
 	const struct sip_hdr *from = req->first[SIP_HDR_FROM], *to = req->first[SIP_HDR_TO];
 	const struct sip_hdr *callid = req->first[SIP_HDR_CALL_ID];
 	const struct sip_hdr *cseq = req->first[SIP_HDR_CSEQ];
-	if (!req->first[SIP_HDR_VIA] || !from || !to || !callid || !cseq || status < 100 ||
-	    status > 699)
+	/* Only the Via is indispensable (the client matches on its branch); a
+	 * request missing From/To/Call-ID/CSeq (RFC 4475 §3.3.1) still gets its
+	 * 400 with what it had. */
+	if (!req->first[SIP_HDR_VIA] || status < 100 || status > 699)
 		return 0;
 	if (!reason)
 		reason = sip_reason_phrase(status);
@@ -103,17 +105,22 @@ size_t sip_build_response(const struct sip_msg *req, int status, const char *rea
 	bw_cstr(&w, "\r\n");
 	/* RFC 3261 §8.2.6.2: Via fields in order, From, To, Call-ID, CSeq copied. */
 	bw_fields(&w, req, SIP_HDR_VIA, "Via");
-	bw_field(&w, "From", from->value);
-	bw_cstr(&w, "To: ");
-	bw_put(&w, to->value);
-	/* §8.2.6.2: add a To tag unless one is there; a 100 (§8.2.6.1) never does. */
-	if (status != 100 && str_present(to_tag) && to_tag.len && !to_has_tag(req, to)) {
-		bw_cstr(&w, ";tag=");
-		bw_put(&w, to_tag);
+	if (from)
+		bw_field(&w, "From", from->value);
+	if (to) {
+		bw_cstr(&w, "To: ");
+		bw_put(&w, to->value);
+		/* §8.2.6.2: add a To tag unless one is there; a 100 (§8.2.6.1) never does. */
+		if (status != 100 && str_present(to_tag) && to_tag.len && !to_has_tag(req, to)) {
+			bw_cstr(&w, ";tag=");
+			bw_put(&w, to_tag);
+		}
+		bw_cstr(&w, "\r\n");
 	}
-	bw_cstr(&w, "\r\n");
-	bw_field(&w, "Call-ID", callid->value);
-	bw_field(&w, "CSeq", cseq->value);
+	if (callid)
+		bw_field(&w, "Call-ID", callid->value);
+	if (cseq)
+		bw_field(&w, "CSeq", cseq->value);
 	bw_put(&w, extra);
 	bw_cstr(&w, "Content-Length: 0\r\n\r\n");
 	return bw_done(&w);

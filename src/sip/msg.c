@@ -38,20 +38,13 @@ void sip_msg_free(struct sip_msg *m)
 		arena_free(m->arena);
 }
 
-static bool field_usable(const struct sip_msg *m, enum sip_hdr_id id)
-{
-	return m->first[id] && m->first[id]->value.len > 0;
-}
-
 /* §8.2.6.2: a response copies Via, From, To, Call-ID and CSeq. The Via must be
  * understood (the response is routed by it, §18.2.2); the other four are copied
- * verbatim, so a malformed value there still gets its 400, as RFC 4475 asks
- * (§3.1.2.4 overlarge CSeq, §3.1.2.6 unterminated quote, §3.1.2.14-15). */
+ * verbatim when present, so a malformed or missing value there still gets its
+ * 400, as RFC 4475 asks (§3.1.2.4, §3.1.2.6, §3.1.2.14-15, §3.3.1). */
 bool sip_msg_can_reply(const struct sip_msg *m)
 {
-	return m && m->is_request && m->via && field_usable(m, SIP_HDR_FROM) &&
-	       field_usable(m, SIP_HDR_TO) && field_usable(m, SIP_HDR_CALL_ID) &&
-	       field_usable(m, SIP_HDR_CSEQ);
+	return m && m->is_request && m->via;
 }
 
 struct sip_hdr *sip_msg_hdr(const struct sip_msg *m, enum sip_hdr_id id)

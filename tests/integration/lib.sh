@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # lib.sh — helpers sourced by every tests/integration/<scenario>/run.sh: find the
 # binaries, a temp dir, background processes with log files, port waits, sipp with
 # standard flags, assertions, and a cleanup trap that kills what we started and

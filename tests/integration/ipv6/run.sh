@@ -3,6 +3,7 @@
 # proxying: sipp UAC on [::1] -> proxy listening on [::1] -> sipp UAS on [::1]; 20 calls.
 . "$(dirname "$0")/../lib.sh"
 
+# shellcheck disable=SC2034 # read by lib.sh
 A_UAC=::1 A_UAS=::1 A_PROXY=::1
 it_proxy_conf listen=::1 servers="::1:$P_UAS:udp"
 it_proxy_start
