@@ -69,6 +69,8 @@ static bool ipv6_valid(struct str h)
  * uses (§19.1.1 table: transport, maddr, user, lr). */
 static int parse_uri_params(struct str s, struct sip_uri *u)
 {
+	if (!s.p)
+		return 0;
 	const char *p = s.p, *e = s.p + s.len;
 	while (p < e) {
 		if (*p != ';')
@@ -107,6 +109,8 @@ static int parse_uri_params(struct str s, struct sip_uri *u)
 /* headers = "?" header *( "&" header ); header = hname "=" hvalue (§25.1). */
 static int headers_valid(struct str s)
 {
+	if (!s.p)
+		return -1;
 	const char *p = s.p, *e = s.p + s.len;
 	if (p == e)
 		return -1;
@@ -230,8 +234,10 @@ static int parse_tel(const char *p, const char *e, struct sip_uri *u)
 int sip_uri_parse(struct str s, struct sip_uri *u)
 {
 	memset(u, 0, sizeof(*u));
+	if (!s.p || !s.len)
+		return -1;
 	const char *p = s.p, *e = s.p + s.len;
-	if (!p || p == e || !sc_is((unsigned char)*p, SC_ALPHA))
+	if (!sc_is((unsigned char)*p, SC_ALPHA))
 		return -1;
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1). */
 	while (p < e && sc_is((unsigned char)*p, SC_SCHEME))

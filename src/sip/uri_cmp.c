@@ -59,6 +59,8 @@ static bool next_item(const char **pp, const char *e, char sep, struct str *name
 
 static bool find_item(struct str list, char sep, struct str name, struct str *value)
 {
+	if (!list.p)
+		return false;
 	const char *p = list.p, *e = list.p + list.len;
 	struct str n, v;
 	while (p && next_item(&p, e, sep, &n, &v)) {
@@ -82,6 +84,8 @@ static bool must_match(struct str name)
 /* §19.1.4: params of a against b (call both ways for the must-match rule). */
 static bool params_match(struct str a, struct str b)
 {
+	if (!a.p)
+		return true;
 	const char *p = a.p, *e = a.p + a.len;
 	struct str n, v, w;
 	while (p && next_item(&p, e, ';', &n, &v)) {
@@ -98,6 +102,8 @@ static bool params_match(struct str a, struct str b)
 /* §19.1.4: every header in a is in b with an equal (decoded) value. */
 static bool headers_match(struct str a, struct str b)
 {
+	if (!a.p)
+		return true;
 	const char *p = a.p, *e = a.p + a.len;
 	struct str n, v, w;
 	while (p && next_item(&p, e, '&', &n, &v))
