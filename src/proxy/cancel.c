@@ -56,8 +56,8 @@ void proxy_branch_cancel(struct proxy_branch *b)
 void proxy_ctx_cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep)
 {
 	for (unsigned i = 0; i < ctx->n_branches; i++)
-		if (&ctx->branch[i] != keep)
-			proxy_branch_cancel(&ctx->branch[i]);
+		if (ctx->branch[i] != keep)
+			proxy_branch_cancel(ctx->branch[i]);
 }
 
 void proxy_on_cancel(struct proxy *p, struct txn_server *st, struct sip_msg *cancel)

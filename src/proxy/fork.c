@@ -5,6 +5,7 @@
  * Path (RFC 3327) is reached through it; one without, through its flow. */
 #include "proxy/proxy_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -60,7 +61,15 @@ void proxy_ctx_start_branch(struct proxy_ctx *ctx, const struct proxy_target *ta
 	struct proxy *p = ctx->p;
 	if (ctx->n_branches >= PROXY_MAX_BRANCHES)
 		return;
-	struct proxy_branch *b = &ctx->branch[ctx->n_branches];
+	struct proxy_branch *b = calloc(1, sizeof(*b));
+	if (!b) {
+		if (ctx->n_branches == 0) {
+			ctx->final_sent = true;
+			proxy_reply(p, ctx->st, 500, "Out Of Memory", STR_NULL);
+		}
+		return;
+	}
+	ctx->branch[ctx->n_branches] = b;
 	b->ctx = ctx;
 	b->index = ctx->n_branches++;
 	b->state = BRANCH_RESOLVING;

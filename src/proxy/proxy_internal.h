@@ -84,10 +84,10 @@ struct proxy_ctx {
 	bool cancelled;            /* CANCEL received (§16.10) */
 	bool starting;             /* inside proxy_ctx_next_group: no finishing yet */
 	unsigned n_branches;
-	struct proxy_branch branch[PROXY_MAX_BRANCHES];
+	struct proxy_branch *branch[PROXY_MAX_BRANCHES]; /* allocated as started */
 	struct route_plan plan;    /* §16.4/§16.5 decisions, pointing into req */
-	struct arena *arena;       /* targets' strings (location service) */
-	struct proxy_target targets[PROXY_MAX_BRANCHES];
+	struct arena *arena;       /* targets and their strings (location service) */
+	struct proxy_target *targets; /* [PROXY_MAX_BRANCHES] in arena */
 	unsigned n_targets, next_target; /* targets not yet started: q groups (§16.6) */
 	struct sip_msg *best;      /* best final response so far (§16.7 step 6) */
 	int best_status;
@@ -154,7 +154,10 @@ void proxy_on_cancel(struct proxy *p, struct txn_server *st, struct sip_msg *can
 void proxy_branch_cancel(struct proxy_branch *b);
 void proxy_ctx_cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep);
 
-/* request.c — new requests */
+/* request.c — new requests; a context ends with its server transaction, or
+ * as soon as its final response is out for a non-INVITE (nothing can follow). */
+void proxy_ctx_free(struct proxy_ctx *ctx);
+void proxy_ctx_done_early(struct proxy_ctx *ctx);
 void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req);
 void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt);
 void proxy_on_server_gone(void *arg, struct txn_server *st, void *user);

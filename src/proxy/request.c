@@ -33,7 +33,10 @@ static bool start_location(struct proxy_ctx *ctx)
 {
 	struct proxy *p = ctx->p;
 	ctx->arena = arena_new(1024);
-	if (!ctx->arena)
+	ctx->targets = ctx->arena ? arena_zalloc(ctx->arena, sizeof(*ctx->targets) *
+							    PROXY_MAX_BRANCHES)
+				  : NULL;
+	if (!ctx->targets)
 		return false;
 	int n = p->location.lookup(p->location.arg, ctx->req, ctx->targets, PROXY_MAX_BRANCHES,
 				   ctx->arena);
@@ -102,21 +105,18 @@ void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req)
 	proxy_ctx_start_branch(ctx, NULL);
 }
 
-void proxy_on_server_gone(void *arg, struct txn_server *st, void *user)
+void proxy_ctx_free(struct proxy_ctx *ctx)
 {
-	struct proxy *p = arg;
-	struct proxy_ctx *ctx = user;
-	(void)st;
-	if (!ctx)
-		return;
+	struct proxy *p = ctx->p;
 	struct timer_wheel *w = txn_layer_timers(p->txn);
 	for (unsigned i = 0; i < ctx->n_branches; i++) {
-		struct proxy_branch *b = &ctx->branch[i];
+		struct proxy_branch *b = ctx->branch[i];
 		if (b->query)
 			resolver_cancel(b->query);
 		if (b->ct)
 			txn_client_release(b->ct);
 		timer_stop(w, &b->timer_c);
+		free(b);
 	}
 	if (ctx->best)
 		sip_msg_free(ctx->best);
@@ -124,4 +124,24 @@ void proxy_on_server_gone(void *arg, struct txn_server *st, void *user)
 		arena_free(ctx->arena);
 	p->contexts--;
 	free(ctx);
+}
+
+/* A non-INVITE whose final response went upstream needs its context no more:
+ * late responses on its branches are absorbed by their transactions, and
+ * the server transaction answers retransmissions by itself. Freeing it now
+ * rather than after Timer J keeps memory per request small. */
+void proxy_ctx_done_early(struct proxy_ctx *ctx)
+{
+	if (ctx->req->method == SIP_METHOD_INVITE)
+		return;
+	txn_server_set_user(ctx->st, NULL);
+	proxy_ctx_free(ctx);
+}
+
+void proxy_on_server_gone(void *arg, struct txn_server *st, void *user)
+{
+	(void)arg;
+	(void)st;
+	if (user)
+		proxy_ctx_free(user);
 }

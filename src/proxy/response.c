@@ -63,12 +63,13 @@ void proxy_ctx_maybe_finish(struct proxy_ctx *ctx)
 	if (ctx->final_sent || ctx->starting)
 		return;
 	for (unsigned i = 0; i < ctx->n_branches; i++)
-		if (ctx->branch[i].state != BRANCH_DONE)
+		if (ctx->branch[i]->state != BRANCH_DONE)
 			return;
 	/* §16.6: the next q-value group gets its turn unless a 6xx ended it. */
 	if (ctx->best_status < 600 && proxy_ctx_next_group(ctx))
 		return;
 	send_best(ctx);
+	proxy_ctx_done_early(ctx);
 }
 
 /* Keeps rsp (may be NULL for a locally decided status) if it is the best so
@@ -135,6 +136,7 @@ bool proxy_on_response(void *arg, struct txn_client *ct, void *user, struct sip_
 			ctx->p->location.registered(ctx->p->location.arg, ctx->req,
 						    txn_server_source(ctx->st), rsp);
 		forward_upstream(ctx, rsp, status);
+		proxy_ctx_done_early(ctx);
 		return false;
 	}
 	if (b->state == BRANCH_DONE)

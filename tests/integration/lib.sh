@@ -23,8 +23,11 @@ PROXY_IMPL=${PROXY_IMPL:-sipproxy}
 IT_PORT_BASE=${IT_PORT_BASE:-25000}
 IT_SHARED_DIR=${IT_SHARED_DIR:-$SIPPROXY_SOURCE_DIR/../shared}
 IT_XML=$IT_LIB_DIR/xml
-SIPSEND="python3 $IT_LIB_DIR/sipsend.py"
-SIPSINK="python3 $IT_LIB_DIR/sipsink.py"
+# The interpreter itself, not a wrapper (pyenv shims fork: killing the shim's pid
+# would leave the python process running).
+IT_PY=$(python3 -c 'import sys; print(sys.executable)')
+SIPSEND="$IT_PY $IT_LIB_DIR/sipsend.py"
+SIPSINK="$IT_PY $IT_LIB_DIR/sipsink.py"
 
 # Port plan: offsets inside the block. Scenarios run one at a time (ctest
 # RUN_SERIAL), so all of them share the same block.
