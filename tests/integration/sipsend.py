@@ -9,6 +9,9 @@ sent-by, and --subst KEY=VALUE replaces the text KEY.
 Output, one line per message received within --wait seconds:
     STATUS <code> <reason>        for a response
     REQUEST <method> <uri>        for a request
+    IGNORED <first line>          for a message of another call (its Call-ID is none
+                                  of those sent: e.g. a late retransmitted 483 of an
+                                  earlier INVITE sent from the same port)
 followed by the full message when --full is given. Exit 0 always, unless the
 socket could not be opened (2).
 """
@@ -79,6 +82,12 @@ def parse_messages(buf):
         buf = buf[total:]
 
 
+def call_id(msg):
+    head = msg.split(b"\r\n\r\n", 1)[0]
+    m = re.search(rb"^(call-id|i)[ \t]*:[ \t]*(\S+)", head, re.I | re.M)
+    return m.group(2) if m else None
+
+
 def describe(msg):
     first = msg.split(b"\r\n", 1)[0].decode("latin-1")
     parts = first.split(" ", 2)
@@ -111,6 +120,8 @@ def main():
         if a.rport:
             data = add_rport(data)
         msgs.append(data)
+
+    sent_ids = set(filter(None, (call_id(m) for m in msgs)))
 
     host, port = split_hostport(a.to)
     lhost, lport = split_hostport(a.bind)
@@ -155,6 +166,10 @@ def main():
                 break
             got, buf = parse_messages(buf + data)
         for m in got:
+            cid = call_id(m)
+            if sent_ids and cid is not None and cid not in sent_ids:
+                print("IGNORED " + m.split(b"\r\n", 1)[0].decode("latin-1"), flush=True)
+                continue
             d = describe(m)
             print(d, flush=True)
             if a.full:

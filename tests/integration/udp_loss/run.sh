@@ -11,8 +11,8 @@ it_proxy_conf servers="$A_UAS:$P_UAS:udp" t1=100
 it_proxy_start
 # The server side is udp_loss/uas_loss.xml; the client is xml/uac_call.xml with
 # lost="10" on every <send>.
-lossy='s/<send>/<send lost="10">/; s/<send retrans="500">/<send retrans="500" lost="10">/'
-sed -e "$lossy" "$IT_XML/uac_call.xml" >"$IT_TMP/uac_loss.xml"
+sed -e 's/<send\( [^>]*\)\{0,1\}>/<send\1 lost="10">/' "$IT_XML/uac_call.xml" >"$IT_TMP/uac_loss.xml"
+[ "$(grep -c 'lost="10"' "$IT_TMP/uac_loss.xml")" = 3 ] || it_fail "uac_loss.xml: expected 3 lossy sends"
 IT_UAS_XML=$IT_SCEN_DIR/uas_loss.xml IT_UAC_XML=$IT_TMP/uac_loss.xml IT_RATE=10 it_call loss 20 u1 u1
 lost=$(cat "$IT_TMP/uac.msg.log" "$IT_TMP/uas.msg.log" | grep -c 'voluntary lost' || true)
 it_log "messages sipp dropped: $lost"
