@@ -3,6 +3,7 @@
  * the foreground (for systemd) and drains on SIGTERM within shutdown-timeout. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,9 +137,26 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	return 0;
 }
 
+/* Each TCP connection is a descriptor: raise the soft limit so that
+ * sip.tcp-max-connections, not EMFILE, is what bounds them. */
+static void raise_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = (rlim_t)cfg->tcp_max_connections + 256;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		LOG_WARN("fd_limit", "limit=%llu wanted=%llu", (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)want);
+}
+
 static int run(struct app *app)
 {
 	char err[512];
+	raise_fd_limit(&app->cfg);
 	app->base = event_base_new();
 	if (!app->base) {
 		LOG_ERROR("startup", "reason=\"no event base\"");

@@ -108,6 +108,8 @@ def main():
     ap.add_argument("--rport", action="store_true", help="add ;rport to the first Via")
     ap.add_argument("--subst", action="append", default=[], help="KEY=VALUE text replacement")
     ap.add_argument("--full", action="store_true", help="print whole messages")
+    ap.add_argument("--any-call", action="store_true",
+                    help="report answers whatever their Call-ID (no IGNORED lines)")
     ap.add_argument("files", nargs="*", help="message files (default: stdin)")
     a = ap.parse_args()
 
@@ -167,7 +169,7 @@ def main():
             got, buf = parse_messages(buf + data)
         for m in got:
             cid = call_id(m)
-            if sent_ids and cid is not None and cid not in sent_ids:
+            if not a.any_call and sent_ids and cid is not None and cid not in sent_ids:
                 print("IGNORED " + m.split(b"\r\n", 1)[0].decode("latin-1"), flush=True)
                 continue
             d = describe(m)

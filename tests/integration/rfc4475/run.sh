@@ -51,7 +51,7 @@ while IFS=$'\t' read -r file section _title group; do
 	key="$(head -1 "$DIR/$file" | cut -d' ' -f1)|$(grep -a -m1 -iE '^(via|v)[ 	]*:' "$DIR/$file" | tr -d '\r' || true)"
 	prev=""
 	case $key in SIP/*) ;; *) [ -n "${txn_port[$key]:-}" ] && { port=${txn_port[$key]}; prev=${txn_code[$key]}; } ;; esac
-	IT_SEND_PORT=$port it_send "t-$base" udp "$A_UAC" "$DIR/$file" --rport --wait 0.6 --count 1
+	IT_SEND_PORT=$port it_send "t-$base" udp "$A_UAC" "$DIR/$file" --rport --any-call --wait 0.6 --count 1
 	it_proxy_alive
 	code=$(it_status "$IT_TMP/t-$base.out")
 	cid=$(grep -m1 -aiE '^(call-id|i)[ 	]*:' "$DIR/$file" | sed 's/^[^:]*:[ 	]*//; s/\r$//' || true)
