@@ -66,7 +66,7 @@ it_cleanup() {
 	local rc=$? pid i
 	# Ask politely first (lets sipp/kamailio flush), then kill what is left.
 	for pid in "${IT_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for i in $(seq 1 20); do
+	for i in $(seq 1 50); do
 		local alive=0
 		for pid in "${IT_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
 		[ $alive = 0 ] && break
@@ -100,6 +100,16 @@ it_fail() {
 	exit 1
 }
 it_pass() {
+	# A clean shutdown is part of passing: SIGTERM must end sipproxy with status 0
+	# within its shutdown-timeout (a sanitizer report at exit makes it non-zero).
+	if [ "$PROXY_IMPL" = sipproxy ] && [ -n "$PROXY_PID" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
+		local rc=0 _
+		kill -TERM "$PROXY_PID" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$PROXY_PID" 2>/dev/null && it_fail "sipproxy still running 10 s after SIGTERM"
+		wait "$PROXY_PID" || rc=$?
+		[ "$rc" = 0 ] || it_fail "sipproxy exited with status $rc on SIGTERM (see proxy.log)"
+	fi
 	IT_OK=1
 	echo "PASS [$IT_NAME] (impl=$PROXY_IMPL)"
 	exit 0
