@@ -3,8 +3,9 @@
  * refreshed (Call-ID/CSeq ordered by the store) or removed (expires 0,
  * Contact: *), with the flow it came on (source, transport, connection, owner
  * proxy) and its Path (RFC 3327). Expiry comes from the 2xx's Contact list,
- * falling back to the request's Contact expires / Expires. Bindings the 2xx no
- * longer lists are removed: the server's answer is the truth. */
+ * falling back to the request's Contact expires / Expires. Only the request's
+ * own Contacts change: the SIP Server authenticates, it need not keep or list
+ * the AOR's other bindings (seed: "uses SIP Server as an authentication server"). */
 #include "registrar/registrar.h"
 
 #include <stdio.h>
@@ -111,39 +112,6 @@ static size_t join_path(const struct sip_msg *req, char *out, size_t cap)
 	return n;
 }
 
-struct stale_scan {
-	const struct sip_msg *rsp;
-	struct store_binding gone[64];
-	char uris[64][512];
-	char instances[64][160];
-	char aor[512];
-	unsigned n;
-};
-
-static int collect_unlisted(void *arg, const struct store_binding *b)
-{
-	struct stale_scan *s = arg;
-	struct sip_uri u;
-	if (s->n >= 64)
-		return 1;
-	if (sip_uri_parse(b->contact, &u) == 0) {
-		for (const struct sip_addr *g = s->rsp->contact; g; g = g->next)
-			if (!g->star && sip_uri_equal(&g->uri, &u))
-				return 0;
-	}
-	str_copy(s->uris[s->n], sizeof(s->uris[0]), b->contact);
-	struct store_binding *x = &s->gone[s->n];
-	*x = *b;
-	x->contact = str_make(s->uris[s->n], b->contact.len < 511 ? b->contact.len : 511);
-	x->aor = str_cstr(s->aor);
-	x->call_id = STR_NULL; /* a removal the server decided: not ordered */
-	x->cseq = 0;
-	str_copy(s->instances[s->n], sizeof(s->instances[0]), b->instance);
-	x->instance = str_make(s->instances[s->n], b->instance.len < 159 ? b->instance.len : 159);
-	s->n++;
-	return 0;
-}
-
 int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
 		     const struct sip_msg *rsp, int64_t now_ms)
 {
@@ -189,18 +157,6 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 		enum store_result res = expires ? store_save(r->store, &b) : store_remove(r->store, &b);
 		if (res == STORE_OK)
 			changed++;
-	}
-	if (rsp->contact) {
-		struct stale_scan *s = calloc(1, sizeof(*s));
-		if (s) {
-			s->rsp = rsp;
-			memcpy(s->aor, aor, sizeof(aor));
-			store_lookup(r->store, aor_s, now_ms, collect_unlisted, s);
-			for (unsigned i = 0; i < s->n; i++)
-				if (store_remove(r->store, &s->gone[i]) == STORE_OK)
-					changed++;
-			free(s);
-		}
 	}
 	return changed;
 }

@@ -92,6 +92,11 @@ def main():
     ap.add_argument("--expires", type=int, default=300)
     ap.add_argument("--answer", type=int, default=0, help="calls to answer before exiting")
     ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--ring-only", action="store_true",
+                    help="answer INVITE with 180 only; a CANCEL ends the call (200 + 487)")
+    ap.add_argument("--path", default="", help="a Path value to add, as an SBC would (RFC 3327)")
+    ap.add_argument("--then", default="", choices=["", "unregister", "unregister-all"],
+                    help="after registering: expires=0 for this contact, or Contact: *")
     a = ap.parse_args()
     lh, lp = a.local.rsplit(":", 1)
     ph, pp = a.proxy.rsplit(":", 1)
@@ -108,9 +113,9 @@ def main():
         branch = "z9hG4bK%x" % random.getrandbits(48)
         req = ("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
                "Max-Forwards: 70\r\nFrom: <%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s\r\n"
-               "CSeq: %d REGISTER\r\nContact: %s;expires=%d\r\n%sContent-Length: 0\r\n\r\n"
-               % (a.domain, tp, lh, local[1], branch, aor, tag, aor, callid, cseq, contact,
-                  a.expires, auth))
+               "CSeq: %d REGISTER\r\n%sContact: %s;expires=%d\r\n%sContent-Length: 0\r\n\r\n"
+               % (a.domain, tp, lh, local[1], branch, aor, tag, aor, callid, cseq,
+                  ("Path: %s\r\n" % a.path) if a.path else "", contact, a.expires, auth))
         c.send(req)
         while True:
             rsp = c.recv(deadline)
@@ -137,7 +142,25 @@ def main():
     print("register=%d" % st, flush=True)
     if st != 200:
         return 0 if a.answer == 0 else 1
+    if a.then:
+        # RFC 3261 §10.2.2: same Call-ID, higher CSeq; expires=0 or "Contact: *".
+        branch = "z9hG4bK%x" % random.getrandbits(48)
+        cline = "Contact: *\r\nExpires: 0\r\n" if a.then == "unregister-all" else \
+            "Contact: %s;expires=0\r\n" % contact
+        c.send("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: <%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s\r\n"
+               "CSeq: 3 REGISTER\r\n%s%sContent-Length: 0\r\n\r\n"
+               % (a.domain, tp, lh, local[1], branch, aor, tag, aor, callid, cline, auth))
+        while True:
+            rsp = c.recv(deadline)
+            if rsp is None:
+                print("unregister=timeout")
+                return 1
+            if status(rsp) >= 200:
+                break
+        print("unregister=%d" % status(rsp), flush=True)
     answered = 0
+    ringing = ""
     while answered < a.answer:
         msg = c.recv(deadline)
         if msg is None:
@@ -152,7 +175,19 @@ def main():
             vias, first(msg, "From"), first(msg, "To"),
             "" if "tag=" in first(msg, "To") or method != "INVITE" else ";tag=ep" + tag,
             first(msg, "Call-ID"), first(msg, "CSeq"))
-        if method == "INVITE":
+        if method == "INVITE" and a.ring_only:
+            c.send("SIP/2.0 180 Ringing\r\n%s%sContent-Length: 0\r\n\r\n" % (base, rrs))
+            ringing = base
+            print("invite=ringing", flush=True)
+        elif method == "CANCEL":
+            c.send("SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n" % base)
+            if ringing:
+                c.send("SIP/2.0 487 Request Terminated\r\n%sContent-Length: 0\r\n\r\n"
+                       % ringing)
+                ringing = ""
+            answered += 1
+            print("cancel=%d" % answered, flush=True)
+        elif method == "INVITE":
             c.send("SIP/2.0 180 Ringing\r\n%s%sContent-Length: 0\r\n\r\n" % (base, rrs))
             sdp = "v=0\r\no=ep 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n" % (lh, lh)
             c.send("SIP/2.0 200 OK\r\n%s%sContact: %s\r\nContent-Type: application/sdp\r\n"
