@@ -44,6 +44,9 @@ struct proxy_location {
 	 * 480). Strings are copied into a, which lives as long as the request. */
 	int (*lookup)(void *arg, const struct sip_msg *req, struct proxy_target *out,
 		      unsigned max, struct arena *a);
+	/* Is this URI in a domain the cluster serves (an endpoint's REGISTER or
+	 * call to user@domain is for the cluster, not a relay attempt)? */
+	bool (*serves)(void *arg, const struct sip_uri *uri);
 	/* A SIP Server answered 2xx to a REGISTER we forwarded from src. */
 	void (*registered)(void *arg, const struct sip_msg *req, const struct tp_packet *src,
 			   const struct sip_msg *rsp);

@@ -18,6 +18,12 @@ static bool domain_served(const struct registrar_config *cfg, struct str host)
 	return false;
 }
 
+bool registrar_serves(const struct registrar *r, const struct sip_uri *u)
+{
+	return (u->scheme == SIP_URI_SIP || u->scheme == SIP_URI_SIPS) &&
+	       domain_served(registrar_config(r), u->host);
+}
+
 struct collect {
 	struct registrar_target *out;
 	unsigned max, n;
@@ -47,9 +53,7 @@ int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now
 		     struct registrar_target *out, unsigned max, struct arena *a)
 {
 	const struct sip_uri *u = &req->ruri;
-	if (u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS)
-		return -1;
-	if (!domain_served(registrar_config(r), u->host))
+	if (!registrar_serves(r, u))
 		return -1;
 	char aor[512];
 	if (!registrar_aor(u, aor, sizeof(aor)))

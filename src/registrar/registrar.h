@@ -59,6 +59,9 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now_ms,
 		     struct registrar_target *out, unsigned max, struct arena *a);
 
+/* Is u (sip/sips) in one of the served domains? */
+bool registrar_serves(const struct registrar *r, const struct sip_uri *u);
+
 /* Canonical AOR of a URI (§10.3 step 5): "sip:user@host", host lower-cased,
  * no port, parameters or headers. Returns length written (0 if it does not fit). */
 size_t registrar_aor(const struct sip_uri *u, char *out, size_t cap);

@@ -54,8 +54,14 @@ static void hook_registered(void *arg, const struct sip_msg *req, const struct t
 	registrar_on_2xx(arg, req, src, rsp, registrar_now_ms());
 }
 
+static bool hook_serves(void *arg, const struct sip_uri *u)
+{
+	return registrar_serves(arg, u);
+}
+
 void registrar_proxy_hooks(struct registrar *r, struct proxy_location *out)
 {
+	out->serves = hook_serves;
 	out->lookup = hook_lookup;
 	out->registered = hook_registered;
 	out->arg = r;

@@ -37,7 +37,9 @@ void txn_table_remove(struct txn_table *t, struct txn_hnode *n);
 struct txn_hnode *txn_table_find(struct txn_table *t, uint32_t hash, txn_match_fn fn,
 				 const void *arg);
 /* Any one entry (for teardown), or NULL when empty. */
-struct txn_hnode *txn_table_any(struct txn_table *t);
+/* Some node, scanning forward from *cursor (start at 0); NULL when empty. Only
+ * for emptying a table: nodes must be removed as they are returned. */
+struct txn_hnode *txn_table_any(struct txn_table *t, size_t *cursor);
 
 /* ---- states ---- */
 enum txn_state {

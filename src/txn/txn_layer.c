@@ -76,9 +76,11 @@ void txn_layer_free(struct txn_layer *L)
 		event_free(L->ev);
 	L->ev = NULL;
 	struct txn_hnode *n;
-	while ((n = txn_table_any(&L->servers)) != NULL)
+	size_t cur = 0;
+	while ((n = txn_table_any(&L->servers, &cur)) != NULL)
 		txn_server_destroy(container_of(n, struct txn_server, node));
-	while ((n = txn_table_any(&L->clients)) != NULL) {
+	cur = 0;
+	while ((n = txn_table_any(&L->clients, &cur)) != NULL) {
 		struct txn_client *ct = container_of(n, struct txn_client, node);
 		ct->released = true; /* the TU is going away with us */
 		txn_client_destroy(ct);

@@ -2,6 +2,7 @@
  * §17.2.3 lookups). Nodes are intrusive and carry their hash, computed once at
  * insert; growth to twice the size is incremental, moving a few buckets on
  * every operation, so the latency of one packet never includes a full rehash. */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "txn/txn_internal.h"
@@ -127,11 +128,17 @@ struct txn_hnode *txn_table_find(struct txn_table *t, uint32_t hash, txn_match_f
 	return NULL;
 }
 
-struct txn_hnode *txn_table_any(struct txn_table *t)
+struct txn_hnode *txn_table_any(struct txn_table *t, size_t *cursor)
 {
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; t->b[k] && i < t->size[k]; i++)
-			if (t->b[k][i])
-				return t->b[k][i];
+	/* The cursor resumes where the last call found a node, so emptying a
+	 * table node by node costs O(buckets + nodes), not O(buckets x nodes).
+	 * A rehash in progress is finished first: removals then move nothing. */
+	if (*cursor == 0)
+		rehash_step(t, UINT_MAX);
+	for (size_t i = *cursor; t->b[0] && i < t->size[0]; i++)
+		if (t->b[0][i]) {
+			*cursor = i;
+			return t->b[0][i];
+		}
 	return NULL;
 }
