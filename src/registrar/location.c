@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "registrar/contact_index.h"
 #include "util/arena.h"
 
 
@@ -28,6 +29,7 @@ struct collect {
 	struct registrar_target *out;
 	unsigned max, n;
 	struct arena *a;
+	struct str only_contact; /* non-empty: just the binding with this Contact */
 };
 
 static int collect_target(void *arg, const struct store_binding *b)
@@ -35,6 +37,8 @@ static int collect_target(void *arg, const struct store_binding *b)
 	struct collect *c = arg;
 	if (c->n >= c->max)
 		return 1;
+	if (c->only_contact.len && !str_eq(c->only_contact, b->contact))
+		return 0;
 	struct registrar_target *t = &c->out[c->n];
 	t->uri = arena_strdup(c->a, b->contact);
 	t->path = arena_strdup(c->a, b->path);
@@ -53,12 +57,19 @@ int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now
 		     struct registrar_target *out, unsigned max, struct arena *a)
 {
 	const struct sip_uri *u = &req->ruri;
-	if (!registrar_serves(r, u))
-		return -1;
+	if (!registrar_serves(r, u)) {
+		/* A Request-URI that is a registered Contact: that binding's flow. */
+		struct str aor;
+		if (!contact_index_get(registrar_contacts(r), req->ruri_str, &aor))
+			return -1;
+		struct collect c = {out, max, 0, a, req->ruri_str};
+		store_lookup(registrar_store(r), aor, now_ms, collect_target, &c);
+		return c.n ? (int)c.n : -1;
+	}
 	char aor[512];
 	if (!registrar_aor(u, aor, sizeof(aor)))
 		return 0;
-	struct collect c = {out, max, 0, a};
+	struct collect c = {out, max, 0, a, STR_NULL};
 	store_lookup(registrar_store(r), str_cstr(aor), now_ms, collect_target, &c);
 	return (int)c.n;
 }

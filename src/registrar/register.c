@@ -8,6 +8,8 @@
  * the AOR's other bindings (seed: "uses SIP Server as an authentication server"). */
 #include "registrar/registrar.h"
 
+#include "registrar/contact_index.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,24 @@
 struct registrar {
 	struct registrar_config cfg;
 	struct store *store;
+	struct contact_index *contacts; /* Contact URI -> AOR, from store events */
 };
+
+static void on_store_change(void *arg, enum store_event ev, const struct store_binding *b)
+{
+	struct registrar *r = arg;
+	if (ev == STORE_EV_SAVED)
+		contact_index_set(r->contacts, b->contact, b->aor);
+	else
+		contact_index_remove(r->contacts, b->contact, b->aor);
+}
+
+static int index_binding(void *arg, const struct store_binding *b)
+{
+	struct registrar *r = arg;
+	contact_index_set(r->contacts, b->contact, b->aor);
+	return 0;
+}
 
 struct registrar *registrar_new(const struct registrar_config *cfg, struct store *store)
 {
@@ -26,10 +45,26 @@ struct registrar *registrar_new(const struct registrar_config *cfg, struct store
 	if (!r->cfg.default_expires)
 		r->cfg.default_expires = 3600;
 	r->store = store;
+	r->contacts = contact_index_new();
+	if (!r->contacts) {
+		free(r);
+		return NULL;
+	}
+	store_iterate(store, index_binding, r); /* bindings loaded from a snapshot */
+	store_watch(store, on_store_change, r);
 	return r;
 }
 
-void registrar_free(struct registrar *r) { free(r); }
+void registrar_free(struct registrar *r)
+{
+	if (!r)
+		return;
+	store_watch(r->store, NULL, NULL);
+	contact_index_free(r->contacts);
+	free(r);
+}
+
+const struct contact_index *registrar_contacts(const struct registrar *r) { return r->contacts; }
 
 struct store *registrar_store(struct registrar *r) { return r->store; }
 const struct registrar_config *registrar_config(const struct registrar *r) { return &r->cfg; }

@@ -44,6 +44,8 @@ struct registrar *registrar_new(const struct registrar_config *cfg, struct store
 void registrar_free(struct registrar *r);
 
 struct store *registrar_store(struct registrar *r);
+struct contact_index;
+const struct contact_index *registrar_contacts(const struct registrar *r);
 const struct registrar_config *registrar_config(const struct registrar *r);
 
 /* A SIP Server answered req (a REGISTER we forwarded, received from src) with
@@ -54,7 +56,8 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 
 /* Location service (§16.5): -1 when the Request-URI is not ours (neither a
  * served domain nor a registered contact), else the number of live targets
- * written to out (0: ours but nobody registered -> 480), highest q first.
+ * written to out (0: ours but nobody registered -> 480), highest q first. A
+ * Request-URI that is a registered Contact gives that binding alone.
  * Target slices are copied into a. */
 int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now_ms,
 		     struct registrar_target *out, unsigned max, struct arena *a);

@@ -92,6 +92,8 @@ def main():
     ap.add_argument("--expires", type=int, default=300)
     ap.add_argument("--answer", type=int, default=0, help="calls to answer before exiting")
     ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--advertise", default="",
+                    help="HOST:PORT for the Contact (a NATed phone's private address)")
     ap.add_argument("--ring-only", action="store_true",
                     help="answer INVITE with 180 only; a CANCEL ends the call (200 + 487)")
     ap.add_argument("--path", default="", help="a Path value to add, as an SBC would (RFC 3327)")
@@ -105,7 +107,8 @@ def main():
     deadline = time.time() + a.timeout
     tp = a.proto.upper()
     aor = "sip:%s@%s" % (a.user, a.domain)
-    contact = "<sip:%s@%s:%d;transport=%s>" % (a.user, lh, local[1], a.proto)
+    ch, cp = a.advertise.rsplit(":", 1) if a.advertise else (lh, str(local[1]))
+    contact = "<sip:%s@%s:%s;transport=%s>" % (a.user, ch, cp, a.proto)
     callid = "%x@%s" % (random.getrandbits(48), lh)
     tag = "%x" % random.getrandbits(32)
     auth = ""

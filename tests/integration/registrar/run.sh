@@ -27,26 +27,36 @@ ENDPOINT="python3 $IT_SCEN_DIR/endpoint.py"
 port=$P_UAC
 for tp in udp tcp; do
 	it_log "endpoint over $tp"
+	calls=1 adv=$A_UAC:$port
+	# over TCP the phone advertises a Contact nobody can connect to (as behind NAT)
+	[ $tp = tcp ] && calls=2 adv=$A_UAC:$P_VICTIM
 	it_start ep_$tp $ENDPOINT --proto $tp --local "$A_UAC:$port" --proxy "$PROXY" \
-		--user alice --password alice-secret --answer 1 --timeout 30
+		--user alice --password alice-secret --answer $calls --timeout 30 --advertise "$adv"
 	EP=$IT_LAST_PID
 	# the binding is stored once the SIP Server's 200 went back
 	for i in $(seq 1 50); do
 		"$CTL" registrations sip:alice@sipproxy.test >"$IT_TMP/reg_$tp.json" 2>/dev/null &&
-			grep -q "$A_UAC:$port" "$IT_TMP/reg_$tp.json" && break
+			grep -q "$adv" "$IT_TMP/reg_$tp.json" && break
 		sleep 0.1
 	done
-	it_assert_grep "$IT_TMP/reg_$tp.json" "\"contact\": \"sip:alice@$A_UAC:$port" "binding stored after 200"
+	it_assert_grep "$IT_TMP/reg_$tp.json" "\"contact\": \"sip:alice@$adv" "binding stored after 200"
 	it_assert_grep "$IT_TMP/reg_$tp.json" "\"transport\": \"${tp^^}\"" \
 		"binding records the flow's transport"
 	# the SIP Server (trusted) calls the AOR through the proxy
 	"$SIPSIM" --call alice@sipproxy.test --via-proxy "$PROXY" --hold-ms 200 \
 		>"$IT_TMP/call_$tp.out" 2>&1 || it_fail "call to the registered AOR over $tp failed: $(cat "$IT_TMP/call_$tp.out")"
 	it_assert_grep "$IT_TMP/call_$tp.out" "status=200" "call answered by the endpoint"
+	if [ $tp = tcp ]; then
+		# Request-URI = the registered Contact itself (RFC 3261 §16.5): the endpoint
+		# accepts no connections, so only its own connection (the flow) reaches it.
+		"$SIPSIM" --call "alice@$adv;transport=tcp" --via-proxy "$PROXY" --hold-ms 200 \
+			>"$IT_TMP/call_contact.out" 2>&1 || it_fail "call to the registered Contact failed: $(cat "$IT_TMP/call_contact.out")"
+		it_assert_grep "$IT_TMP/call_contact.out" "status=200" "call to the Contact over the flow"
+	fi
 	rc=0
 	it_wait_exit "$EP" "endpoint $tp" 20 || rc=$?
 	[ $rc = 0 ] || it_fail "endpoint ($tp) exit $rc"
-	it_assert_grep "$IT_TMP/ep_$tp.log" "bye=1" "endpoint saw the BYE"
+	it_assert_grep "$IT_TMP/ep_$tp.log" "bye=$calls" "endpoint saw the BYE"
 	port=$((port + 1))
 done
 

@@ -187,6 +187,36 @@ static void test_foreign_domain(void **state)
 	sip_msg_free(inv);
 }
 
+/* §16.5: a Request-URI that is a registered Contact reaches that binding's
+ * flow; an unknown contact is not the registrar's. */
+static void test_lookup_by_contact(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5:5060>, <sip:alice@10.0.0.6>\r\n",
+		 "Contact: <sip:alice@10.0.0.5:5060>;expires=300, <sip:alice@10.0.0.6>;expires=300\r\n",
+		 0);
+	struct sip_msg *bye = parse("BYE sip:alice@10.0.0.5:5060 SIP/2.0\r\n"
+				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKy\r\n"
+				    "To: <sip:alice@example.com>;tag=2\r\nFrom: <sip:s@x>;tag=1\r\n"
+				    "Call-ID: i2\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+	struct sip_msg *other = parse("BYE sip:bob@10.9.9.9 SIP/2.0\r\n"
+				      "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKz\r\n"
+				      "To: <sip:bob@x>;tag=2\r\nFrom: <sip:s@x>;tag=1\r\n"
+				      "Call-ID: i3\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+	struct arena *a = arena_new(1024);
+	struct registrar_target t[4];
+	assert_int_equal(registrar_lookup(f->reg, bye, 10, t, 4, a), 1);
+	assert_true(str_eq(t[0].uri, STR_LIT("sip:alice@10.0.0.5:5060")));
+	assert_int_equal(tp_addr_port(&t[0].source), 40000);
+	assert_int_equal(registrar_lookup(f->reg, other, 10, t, 4, a), -1);
+	/* once unregistered, the contact is nobody's */
+	exchange(f, "c1", 2, "Contact: <sip:alice@10.0.0.5:5060>;expires=0\r\n", "", 20);
+	assert_int_equal(registrar_lookup(f->reg, bye, 30, t, 4, a), -1);
+	arena_free(a);
+	sip_msg_free(bye);
+	sip_msg_free(other);
+}
+
 /* §10.3 step 5: AOR canonical form. */
 static void test_aor_canonical(void **state)
 {
@@ -207,6 +237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order_cseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_q_and_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_domain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_by_contact, setup, teardown),
 		cmocka_unit_test(test_aor_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
