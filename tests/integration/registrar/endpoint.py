@@ -94,6 +94,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=20)
     ap.add_argument("--advertise", default="",
                     help="HOST:PORT for the Contact (a NATed phone's private address)")
+    ap.add_argument("--q", default="", help="q-value of the Contact (RFC 3261 §20.10)")
+    ap.add_argument("--reject", type=int, default=0, help="answer INVITE with this final status")
     ap.add_argument("--ring-only", action="store_true",
                     help="answer INVITE with 180 only; a CANCEL ends the call (200 + 487)")
     ap.add_argument("--path", default="", help="a Path value to add, as an SBC would (RFC 3327)")
@@ -118,7 +120,8 @@ def main():
                "Max-Forwards: 70\r\nFrom: <%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s\r\n"
                "CSeq: %d REGISTER\r\n%sContact: %s;expires=%d\r\n%sContent-Length: 0\r\n\r\n"
                % (a.domain, tp, lh, local[1], branch, aor, tag, aor, callid, cseq,
-                  ("Path: %s\r\n" % a.path) if a.path else "", contact, a.expires, auth))
+                  ("Path: %s\r\n" % a.path) if a.path else "",
+                  contact + (";q=" + a.q if a.q else ""), a.expires, auth))
         c.send(req)
         while True:
             rsp = c.recv(deadline)
@@ -178,7 +181,11 @@ def main():
             vias, first(msg, "From"), first(msg, "To"),
             "" if "tag=" in first(msg, "To") or method != "INVITE" else ";tag=ep" + tag,
             first(msg, "Call-ID"), first(msg, "CSeq"))
-        if method == "INVITE" and a.ring_only:
+        if method == "INVITE" and a.reject:
+            c.send("SIP/2.0 %d Rejected\r\n%sContent-Length: 0\r\n\r\n" % (a.reject, base))
+            answered += 1
+            print("invite=rejected", flush=True)
+        elif method == "INVITE" and a.ring_only:
             c.send("SIP/2.0 180 Ringing\r\n%s%sContent-Length: 0\r\n\r\n" % (base, rrs))
             ringing = base
             print("invite=ringing", flush=True)

@@ -57,6 +57,29 @@ it_wait_exit "$B" ep_b 15 || it_fail "endpoint B failed"
 it_assert_grep "$IT_TMP/ep_a.log" "bye=1" "A answered and got the BYE"
 it_assert_grep "$IT_TMP/ep_b.log" "cancel=1" "B's branch was CANCELled after A's 2xx (§16.7 step 10)"
 
+# 1b. q-value groups (RFC 3261 §16.6): the q=1.0 contact is tried first and
+# declines; only then does the q=0.5 contact ring, and it answers.
+it_start ep_hi $EP --local "$A_UAC:$P_UAC" --proxy "$PROXY" --user 1001 --password 1001pass \
+	--answer 1 --reject 486 --q 1.0
+HI=$IT_LAST_PID
+it_start ep_lo $EP --local "$A_UAC:$P_UAC2" --proxy "$PROXY" --user 1001 --password 1001pass \
+	--answer 1 --q 0.5
+LO=$IT_LAST_PID
+wait_bindings sip:1001@sipproxy.test 2
+r=$(call 1001@sipproxy.test)
+case $r in *status=200*) ;; *) it_fail "q-group call: $r" ;; esac
+it_wait_exit "$HI" ep_hi 15 || it_fail "endpoint q=1.0 failed"
+it_wait_exit "$LO" ep_lo 15 || it_fail "endpoint q=0.5 failed"
+it_assert_grep "$IT_TMP/ep_hi.log" "invite=rejected" "q=1.0 tried (and declined)"
+it_assert_grep "$IT_TMP/ep_lo.log" "bye=1" "q=0.5 answered after the first group failed"
+# serial, not parallel: the INVITE to q=0.5 leaves only after q=1.0's 486 came in
+rej=$(grep -n "dir=in proto=UDP peer=$A_UAC:$P_UAC .*msg=\"SIP/2.0 486" "$IT_TMP/proxy.log" | head -1 | cut -d: -f1)
+inv=$(grep -n "dir=out proto=UDP peer=$A_UAC:$P_UAC2 .*msg=\"INVITE sip:1001@" "$IT_TMP/proxy.log" | head -1 | cut -d: -f1)
+[ -n "$rej" ] && [ -n "$inv" ] && [ "$rej" -lt "$inv" ] ||
+	it_fail "q=0.5 was tried before q=1.0 declined (486 at line ${rej:-none}, INVITE at ${inv:-none})"
+$EP --local "$A_UAC:$P_UAC" --proxy "$PROXY" --user 1001 --password 1001pass \
+	--then unregister-all >/dev/null 2>&1 || it_fail "clearing 1001"
+
 # 2. unregister one, then all.
 $EP --local "$A_UAC:$P_SEND" --proxy "$PROXY" --user alice --password alice-secret \
 	--then unregister >"$IT_TMP/unreg.out" 2>&1 || it_fail "unregister: $(cat "$IT_TMP/unreg.out")"
