@@ -187,6 +187,24 @@ static void test_foreign_domain(void **state)
 	sip_msg_free(inv);
 }
 
+/* RFC 5626 §6: a binding with +sip.instance/reg-id is keyed by them, so the
+ * same device re-registering from a new address replaces its old binding. */
+static void test_instance_reg_id(void **state)
+{
+	struct fixture *f = *state;
+	const char *inst = "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"";
+	char hdr[512];
+	snprintf(hdr, sizeof(hdr), "Contact: <sip:alice@10.0.0.5>;%s;reg-id=1\r\n", inst);
+	exchange(f, "c1", 1, hdr, "", 0);
+	snprintf(hdr, sizeof(hdr), "Contact: <sip:alice@10.0.0.77>;%s;reg-id=1\r\n", inst);
+	exchange(f, "c2", 1, hdr, "", 10);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 20, t, 4), 1); /* replaced, not added */
+	snprintf(hdr, sizeof(hdr), "Contact: <sip:alice@10.0.0.78>;%s;reg-id=2\r\n", inst);
+	exchange(f, "c3", 1, hdr, "", 20);
+	assert_int_equal(count_live(f, 30, t, 4), 2); /* another flow of the device */
+}
+
 /* §16.5: a Request-URI that is a registered Contact reaches that binding's
  * flow; an unknown contact is not the registrar's. */
 static void test_lookup_by_contact(void **state)
@@ -238,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_q_and_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_by_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instance_reg_id, setup, teardown),
 		cmocka_unit_test(test_aor_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
