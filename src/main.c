@@ -120,6 +120,11 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	};
 	for (size_t i = 0; i < rc.n_domains && i < REGISTRAR_MAX_DOMAINS; i++)
 		rc.domains[i] = app->cfg.registrar_domains.v[i];
+	if (rc.n_domains == 0) {
+		/* No domain configured: users register as user@<our address>. */
+		rc.domains[0] = app->cfg.sip_address;
+		rc.n_domains = 1;
+	}
 	app->registrar = registrar_new(&rc, app->store);
 	if (!app->registrar) {
 		snprintf(err, errlen, "out of memory");

@@ -77,7 +77,8 @@ const struct cfg_option cfg_options[] = {
 	/* registrar (RFC 3261 §10.3; seed: "SIP Proxy acts as a SIP registrar") */
 	{.key = "registrar.domains", .type = CFG_OPT_STRLIST, F(registrar_domains),
 	 .doc = "Domains whose users the registrar serves: a request from a SIP Server for "
-		"user@domain goes to that user's registered contacts."},
+		"user@domain goes to that user's registered contacts. Empty: the proxy's own "
+		"sip-address."},
 	{.key = "registrar.snapshot", .type = CFG_OPT_STRING, F(registrar_snapshot),
 	 .doc = "File the in-memory binding store is saved to (and loaded from at start), so a "
 		"restart loses no binding; empty = no snapshot."},

@@ -99,8 +99,10 @@ void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req)
 	proxy_loop_hash(req, ctx->loop_hash);
 	txn_server_set_user(st, ctx);
 	p->contexts++;
-	if (!ctx->plan.to_server && !ctx->plan.next_route && trusted && p->location.lookup &&
-	    start_location(ctx))
+	/* §16.5: a request from the cluster for a registered user (user@domain
+	 * or user@this-proxy) goes to that user's bindings. */
+	if ((!ctx->plan.to_server || ctx->plan.for_me) && !ctx->plan.next_route && trusted &&
+	    p->location.lookup && start_location(ctx))
 		return;
 	proxy_ctx_start_branch(ctx, NULL);
 }

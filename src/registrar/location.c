@@ -66,6 +66,8 @@ int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now
 		store_lookup(registrar_store(r), aor, now_ms, collect_target, &c);
 		return c.n ? (int)c.n : -1;
 	}
+	if (!u->user.len)
+		return -1; /* the domain itself, not one of its users */
 	char aor[512];
 	if (!registrar_aor(u, aor, sizeof(aor)))
 		return 0;
