@@ -110,6 +110,7 @@ void proxy_reply_stateless(struct proxy *p, const struct sip_msg *req, const str
 int proxy_validate(struct proxy *p, const struct sip_msg *req, const char **reason,
 		   char *extra, size_t extra_cap);
 void proxy_loop_hash(const struct sip_msg *req, char out[PROXY_LOOP_HASH_HEX + 1]);
+bool proxy_via_is_mine(const struct proxy *p, const struct sip_via *v);
 
 /* route.c — §16.4 preprocessing and §16.5 target choice */
 bool proxy_uri_is_me(const struct proxy *p, const struct sip_uri *u);

@@ -194,14 +194,7 @@ void proxy_on_stray_response(void *arg, struct sip_msg *rsp, const struct tp_pac
 	struct proxy *p = arg;
 	(void)pkt;
 	const struct sip_via *top = rsp->via, *next = top ? top->next : NULL;
-	const struct tp_listener *ls[32];
-	size_t n = tp_listeners(p->tp, ls, 32);
-	bool mine = false;
-	if (top)
-		for (size_t i = 0; i < n && !mine; i++)
-			mine = ls[i]->port == (top->port ? top->port : 5060) &&
-			       str_case_eq_cstr(top->host, ls[i]->host);
-	if (!mine || !next) {
+	if (!top || !next || !proxy_via_is_mine(p, top)) {
 		p->stats.dropped++;
 		return;
 	}

@@ -48,7 +48,7 @@ void proxy_loop_hash(const struct sip_msg *req, char out[PROXY_LOOP_HASH_HEX + 1
 }
 
 /* Is this Via value one we put there (sent-by is one of our listeners)? */
-static bool via_is_mine(const struct proxy *p, const struct sip_via *v)
+bool proxy_via_is_mine(const struct proxy *p, const struct sip_via *v)
 {
 	const struct tp_listener *ls[32];
 	size_t n = tp_listeners(p->tp, ls, 32);
@@ -63,7 +63,7 @@ static bool request_looped(const struct proxy *p, const struct sip_msg *req)
 {
 	char hash[PROXY_LOOP_HASH_HEX + 1] = "";
 	for (const struct sip_via *v = req->via; v; v = v->next) {
-		if (!via_is_mine(p, v))
+		if (!proxy_via_is_mine(p, v))
 			continue;
 		/* our branches: "z9hG4bK" <loop hash> "." <unique part> */
 		if (v->branch.len < 7 + PROXY_LOOP_HASH_HEX || !str_case_prefix(v->branch, "z9hG4bK"))
