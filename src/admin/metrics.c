@@ -59,7 +59,11 @@ void metrics_format(struct evbuffer *out, const struct proxy_stats *ps, const st
 	scalar(out, "sipproxy_parse_errors_total", "counter",
 	       "Messages that failed to parse.", ps->parse_errors);
 	scalar(out, "sipproxy_messages_dropped_total", "counter",
-	       "Messages dropped (stray responses, not ours, ...).", ps->dropped);
+	       "Messages dropped (unparseable responses, bad ACKs, ...).", ps->dropped);
+	scalar(out, "sipproxy_stray_responses_total", "counter",
+	       "Responses matching no transaction of ours (or not from the host the request "
+	       "went to), dropped: never forwarded (RFC 6026 §7.3).",
+	       ps->stray_responses);
 	scalar(out, "sipproxy_relay_refused_total", "counter",
 	       "Untrusted requests refused instead of relayed out of the cluster.",
 	       ps->relay_refused);

@@ -1,6 +1,7 @@
 /* cluster.c — the node table: SIP Server HA pairs and peer proxies with their
  * addresses resolved at start-up, the trust set (RFC 3261 §26.1: who may use
- * us to reach anything beyond the cluster), and the routing answer. Until the
+ * us to reach anything beyond the cluster), the SBCs whose Path counts, and the
+ * routing answer. Until the
  * cluster issue every new request goes to the first node's primary. */
 #include "cluster/cluster.h"
 
@@ -17,6 +18,8 @@ struct cluster {
 	size_t n_nodes;
 	union tp_sockaddr trusted[CFG_MAX_NODES * 2 + CFG_MAX_PROXIES];
 	size_t n_trusted;
+	union tp_sockaddr sbcs[CFG_MAX_SBCS];
+	size_t n_sbcs;
 };
 
 /* Numeric addresses directly; names once through the system resolver. */
@@ -52,8 +55,7 @@ struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen)
 		const struct cfg_node *n = &cfg->nodes[i];
 		struct cluster_node *cn = &c->nodes[c->n_nodes];
 		cn->cfg = n;
-		if (resolve_host(n->sip_address, n->sip_port ? n->sip_port : 5060, n->transport,
-				 &cn->primary) < 0) {
+		if (resolve_host(n->sip_address, n->sip_port, n->transport, &cn->primary) < 0) {
 			snprintf(err, errlen, "sip-server %s: cannot resolve %s", n->name,
 				 n->sip_address);
 			free(c);
@@ -61,9 +63,8 @@ struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen)
 		}
 		c->trusted[c->n_trusted++] = cn->primary.addr;
 		if (n->backup_sip_address[0]) {
-			if (resolve_host(n->backup_sip_address,
-					 n->backup_sip_port ? n->backup_sip_port : 5060,
-					 n->transport, &cn->backup) < 0) {
+			if (resolve_host(n->backup_sip_address, n->backup_sip_port, n->transport,
+					 &cn->backup) < 0) {
 				snprintf(err, errlen, "sip-server %s: cannot resolve %s", n->name,
 					 n->backup_sip_address);
 				free(c);
@@ -79,6 +80,16 @@ struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen)
 		if (resolve_host(cfg->proxies[i].sip_address, cfg->proxies[i].sip_port, TP_UDP,
 				 &d) == 0)
 			c->trusted[c->n_trusted++] = d.addr;
+	}
+	for (size_t i = 0; i < cfg->n_sbcs; i++) {
+		struct tp_dest d;
+		if (resolve_host(cfg->sbcs[i].sip_address, 0, TP_UDP, &d) < 0) {
+			snprintf(err, errlen, "sbc %s: cannot resolve %s", cfg->sbcs[i].name,
+				 cfg->sbcs[i].sip_address);
+			free(c);
+			return NULL;
+		}
+		c->sbcs[c->n_sbcs++] = d.addr;
 	}
 	return c;
 }
@@ -107,6 +118,14 @@ bool cluster_is_trusted(const struct cluster *c, const union tp_sockaddr *src)
 {
 	for (size_t i = 0; i < c->n_trusted; i++)
 		if (tp_addr_same_ip(&c->trusted[i], src))
+			return true;
+	return false;
+}
+
+bool cluster_is_sbc(const struct cluster *c, const union tp_sockaddr *src)
+{
+	for (size_t i = 0; i < c->n_sbcs; i++)
+		if (tp_addr_same_ip(&c->sbcs[i], src))
 			return true;
 	return false;
 }
@@ -144,10 +163,16 @@ static bool hook_server(void *arg, const union tp_sockaddr *a)
 	return cluster_is_server(arg, a);
 }
 
+static bool hook_edge(void *arg, const union tp_sockaddr *src)
+{
+	return cluster_is_sbc(arg, src);
+}
+
 void cluster_routing(struct cluster *c, struct proxy_routing *out)
 {
 	out->pick_server = hook_pick;
 	out->is_trusted = hook_trusted;
 	out->is_server = hook_server;
+	out->is_edge = hook_edge;
 	out->arg = c;
 }

@@ -31,6 +31,8 @@ void cluster_free(struct cluster *c);
 int cluster_pick_server(struct cluster *c, const struct sip_msg *req, struct tp_dest *out);
 /* Source address of a configured proxy or SIP Server (either of a pair)? */
 bool cluster_is_trusted(const struct cluster *c, const union tp_sockaddr *src);
+/* Source address of a configured SBC (its Path headers are honoured)? */
+bool cluster_is_sbc(const struct cluster *c, const union tp_sockaddr *src);
 /* Address (ip and port) of a SIP Server, primary or backup? */
 bool cluster_is_server(const struct cluster *c, const union tp_sockaddr *addr);
 size_t cluster_node_count(const struct cluster *c);

@@ -17,6 +17,7 @@
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_PROXIES 64
 #define CFG_MAX_NODES 256
+#define CFG_MAX_SBCS 64
 
 struct cfg_listen {
 	enum tp_proto proto;
@@ -31,6 +32,14 @@ struct cfg_proxy {
 	char sip_address[CFG_HOST_MAX];
 	uint16_t sip_port;
 	char geo_location[CFG_NAME_MAX];
+};
+
+/* An SBC in front of the cluster: a trusted edge peer, the only sender whose
+ * Path headers (RFC 3327) are honoured. Its requests are still an endpoint's:
+ * they reach only SIP Servers. */
+struct cfg_sbc {
+	char name[CFG_NAME_MAX];
+	char sip_address[CFG_HOST_MAX];
 };
 
 /* A SIP Server node: an HA pair (primary, optional backup). */
@@ -71,6 +80,8 @@ struct config {
 	size_t n_proxies;
 	struct cfg_node nodes[CFG_MAX_NODES];
 	size_t n_nodes;
+	struct cfg_sbc sbcs[CFG_MAX_SBCS];
+	size_t n_sbcs;
 
 	/* sip: timers (ms) and limits */
 	uint32_t t1_ms, t2_ms, t4_ms, timer_c_ms;
@@ -80,6 +91,7 @@ struct config {
 	unsigned tcp_max_connections;
 	unsigned tcp_idle_timeout;     /* s */
 	unsigned tcp_connect_timeout;  /* ms */
+	unsigned tcp_max_queued;       /* bytes */
 	bool record_route;             /* always Record-Route (default true) */
 
 	/* registrar */
@@ -91,6 +103,8 @@ struct config {
 	/* dns */
 	char dns_servers[512];         /* empty = system resolver */
 	unsigned dns_cache_size;
+	unsigned dns_timeout_ms;
+	unsigned dns_tries;
 
 	/* log */
 	int log_level;                 /* enum log_level */
@@ -115,5 +129,11 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 void config_defaults(struct config *cfg);
 /* Writes the option reference (generated from the table) as Markdown. */
 void config_write_docs(FILE *out);
+
+/* The settings of the layers below, from the option values (config_layers.c):
+ * the only place a layer's configuration is filled. */
+struct resolver_config;
+void config_transport(const struct config *cfg, struct tp_config *out);
+void config_resolver(const struct config *cfg, struct resolver_config *out);
 
 #endif

@@ -11,6 +11,7 @@
 #define P(field) offsetof(struct cfg_proxy, field), sizeof(((struct cfg_proxy *)0)->field)
 #define N(field) offsetof(struct cfg_node, field), sizeof(((struct cfg_node *)0)->field)
 #define L(field) offsetof(struct cfg_listen, field), sizeof(((struct cfg_listen *)0)->field)
+#define S(field) offsetof(struct cfg_sbc, field), sizeof(((struct cfg_sbc *)0)->field)
 
 static const struct cfg_option proxy_fields[] = {
 	{.key = "name", .type = CFG_OPT_STRING, P(name), .min = 1, .required = true,
@@ -43,6 +44,13 @@ static const struct cfg_option node_fields[] = {
 	 .max = 3600, .doc = "Seconds between OPTIONS probes; 0 turns probing off."},
 	{.key = "oos-force", .type = CFG_OPT_UINT, N(oos_force), .def = 2, .min = 1,
 	 .max = 3600, .doc = "Seconds without an answer before it is out of service."},
+};
+
+static const struct cfg_option sbc_fields[] = {
+	{.key = "name", .type = CFG_OPT_STRING, S(name), .min = 1, .required = true,
+	 .doc = "Unique name of the SBC."},
+	{.key = "sip-address", .type = CFG_OPT_HOST, S(sip_address), .required = true,
+	 .doc = "Address (IP or host name) its requests come from."},
 };
 
 static const struct cfg_option listen_fields[] = {
@@ -116,6 +124,26 @@ static int load_nodes(const struct cfg_list *l, const config_setting_t *list, st
 	return n < 0 ? -1 : 0;
 }
 
+static int load_sbcs(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
+		     struct cfg_err *e)
+{
+	int n = list_check(l, list, CFG_MAX_SBCS, e);
+	char prefix[128];
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct cfg_sbc *sb = &cfg->sbcs[i];
+		snprintf(prefix, sizeof(prefix), "%s[%d]", l->key, i);
+		if (cfg_group_apply(l->fields, l->n_fields, g, sb, prefix, e) < 0)
+			return -1;
+		for (int j = 0; j < i; j++)
+			if (strcmp(cfg->sbcs[j].name, sb->name) == 0)
+				return cfg_fail(e, config_setting_get_member(g, "name"), prefix,
+						"duplicate sbc name \"%s\"", sb->name);
+	}
+	cfg->n_sbcs = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? -1 : 0;
+}
+
 /* Explicit listeners go to cfg->listen[] as they are; config_load adds the ones
  * derived from proxy.sip-address/sip-port/transports in front of them. */
 static int load_listen(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
@@ -145,6 +173,11 @@ const struct cfg_list cfg_lists[] = {
 	 .doc = "The SIP Servers behind the proxies, each an HA pair (primary, optional backup).",
 	 .fields = node_fields, .n_fields = sizeof(node_fields) / sizeof(node_fields[0]),
 	 .load = load_nodes},
+	{.key = "cluster.sbcs",
+	 .doc = "SBCs in front of the cluster: trusted edge peers whose Path headers (RFC 3327) "
+		"are honoured; a Path from anyone else is removed and never stored.",
+	 .fields = sbc_fields, .n_fields = sizeof(sbc_fields) / sizeof(sbc_fields[0]),
+	 .load = load_sbcs},
 };
 
 const size_t cfg_lists_count = sizeof(cfg_lists) / sizeof(cfg_lists[0]);

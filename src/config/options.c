@@ -70,6 +70,10 @@ const struct cfg_option cfg_options[] = {
 	{.key = "sip.tcp-connect-timeout", .type = CFG_OPT_UINT, F(tcp_connect_timeout),
 	 .def = 5000, .min = 100, .max = 120000,
 	 .doc = "Milliseconds to wait for an outgoing TCP connect."},
+	{.key = "sip.tcp-max-queued", .type = CFG_OPT_UINT, F(tcp_max_queued), .def = 4194304,
+	 .min = 65536, .max = 268435456,
+	 .doc = "Bytes queued for a TCP peer that is not reading before its connection is "
+		"closed."},
 	{.key = "sip.record-route", .type = CFG_OPT_BOOL, F(record_route), .def = 1,
 	 .doc = "Always insert Record-Route so in-dialog requests pass this proxy "
 		"(RFC 3261 §16.6 step 4)."},
@@ -95,6 +99,10 @@ const struct cfg_option cfg_options[] = {
 	 .doc = "Name servers \"ip[:port],...\"; empty uses /etc/resolv.conf."},
 	{.key = "dns.cache-size", .type = CFG_OPT_UINT, F(dns_cache_size), .def = 10000,
 	 .min = 0, .max = 10000000, .doc = "Most DNS answers kept in the cache (0 = no cache)."},
+	{.key = "dns.timeout", .type = CFG_OPT_UINT, F(dns_timeout_ms), .def = 2000, .min = 100,
+	 .max = 60000, .doc = "Milliseconds to wait for a name server's answer, per try."},
+	{.key = "dns.tries", .type = CFG_OPT_UINT, F(dns_tries), .def = 2, .min = 1, .max = 10,
+	 .doc = "Times a DNS query is sent before the name counts as unresolvable."},
 
 	/* log */
 	{.key = "log.level", .type = CFG_OPT_ENUM, F(log_level), .def = LOG_LEVEL_INFO,

@@ -1,9 +1,10 @@
 /* forward.c — forwarding a request (RFC 3261 §16.6): copy, Request-URI and
  * Route postprocessing (steps 2 and 6, incl. a strict next hop), Max-Forwards
  * (step 3), Record-Route (step 4, two values when the transport or address
- * family changes, RFC 5658), our Via with a unique, loop-detectable branch
- * (step 8), Content-Length (step 9), and the switch to TCP for requests too
- * large for UDP (§18.1.1). Sending happens through a client transaction. */
+ * family changes, RFC 5658, with the endpoint's flow token, RFC 5626 §5.2),
+ * Path removed unless an SBC sent it (RFC 3327 §5), our Via with a unique,
+ * loop-detectable branch (step 8), Content-Length (step 9); and the sending
+ * of one attempt through a client transaction. */
 #include "proxy/proxy_internal.h"
 
 #include <stdio.h>
@@ -30,20 +31,25 @@ bool proxy_wants_record_route(const struct proxy *p, const struct sip_msg *req)
 	}
 }
 
-static int record_route_value(const struct tp_listener *l, char *out, size_t cap)
+static int record_route_value(const struct tp_listener *l, const char *token, char *out,
+			      size_t cap)
 {
+	const char *at = token[0] ? "@" : "";
 	if (l->proto == TP_UDP)
-		return snprintf(out, cap, "<sip:%s:%u;lr>", l->host, l->port);
+		return snprintf(out, cap, "<sip:%s%s%s:%u;lr>", token, at, l->host, l->port);
 	char t[8];
 	const char *n = tp_proto_name(l->proto);
 	size_t i = 0;
 	for (; n[i] && i < sizeof(t) - 1; i++)
 		t[i] = (char)(n[i] | 0x20);
 	t[i] = '\0';
-	return snprintf(out, cap, "<sip:%s:%u;transport=%s;lr>", l->host, l->port, t);
+	return snprintf(out, cap, "<sip:%s%s%s:%u;transport=%s;lr>", token, at, l->host, l->port,
+			t);
 }
 
-/* §18.2.1 / RFC 3581: record where the previous hop really sent from. */
+/* §18.2.1 / RFC 3581 §4: record where the previous hop really sent from —
+ * received whenever the sent-by differs or rport was asked for, and the
+ * source port in a bare rport. */
 static void edit_sender_via(struct sip_edit *e, const struct sip_msg *req,
 			    const struct tp_packet *src)
 {
@@ -73,7 +79,7 @@ static void edit_sender_via(struct sip_edit *e, const struct sip_msg *req,
 		host.p++;
 		host.len -= 2;
 	}
-	if (!v->received.p && !str_case_eq(host, str_make(bare, blen))) {
+	if (!v->received.p && (v->has_rport || !str_case_eq(host, str_make(bare, blen)))) {
 		int n = snprintf(buf, sizeof(buf), ";received=%.*s", (int)blen, bare);
 		sip_edit_replace(e, at_end, 0, str_make(buf, (size_t)n));
 	}
@@ -111,18 +117,31 @@ static void remove_our_routes(struct sip_edit *e, const struct route_plan *plan)
 	}
 }
 
-int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct sip_msg *req,
-		       const struct tp_packet *src, const struct route_plan *plan,
-		       const struct tp_listener *out, enum tp_proto out_proto, const char *branch,
-		       const struct tp_listener *rr_in)
+/* RFC 3327 §5: a Path from anyone but a configured SBC is not ours to pass
+ * on; consecutive Path fields go in one edit. */
+static void remove_path(struct sip_edit *e, const struct sip_msg *req)
 {
+	for (const struct sip_hdr *h = req->first[SIP_HDR_PATH]; h;) {
+		const struct sip_hdr *last = h;
+		while (last->next && last->next == last->next_id && last->next->id == SIP_HDR_PATH)
+			last = last->next;
+		size_t len = (size_t)(last->raw.p + last->raw.len - h->raw.p);
+		sip_edit_replace(e, h->raw.p, len, STR_NULL);
+		h = last->next_id;
+	}
+}
+
+int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward_edit *fe)
+{
+	const struct sip_msg *req = fe->req;
+	const struct route_plan *plan = fe->plan;
 	char tmp[1024];
 	sip_edit_init(e, req);
 
 	/* Step 6: a strict router as next hop gets the target in the
 	 * Request-URI and our target appended as the last Route. */
 	const struct sip_addr *next = plan->next_route;
-	if (next && !next->uri.lr) {
+	if (next && !next->uri.lr && !plan->to_flow) {
 		sip_edit_ruri(e, next->uri_str);
 		sip_edit_route_remove(e, next);
 		int n = snprintf(tmp, sizeof(tmp), "<%.*s>", STR_FMT(plan->ruri_str));
@@ -134,6 +153,8 @@ int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct sip_msg
 	if (plan->strict_fix)
 		sip_edit_route_remove(e, plan->strict_route);
 	remove_our_routes(e, plan);
+	if (fe->strip_path)
+		remove_path(e, req);
 
 	/* §16.6 step 2 / RFC 3327: a registered contact behind a Path is
 	 * reached through it. */
@@ -144,29 +165,33 @@ int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct sip_msg
 	sip_edit_max_forwards(e, req->max_forwards < 0 ? 70u : (unsigned)req->max_forwards - 1);
 
 	/* Step 4: the outbound side's value on top; the inbound side's below
-	 * it when the request changes transport or address (RFC 5658). */
-	if (rr_in) {
-		const struct tp_listener *in = rr_in;
-		bool twice = in->proto != out_proto || strcmp(in->host, out->host) != 0 ||
+	 * it when the request changes transport or address (RFC 5658). Both
+	 * carry the endpoint's flow token. */
+	if (fe->rr_in) {
+		char token[PROXY_FLOW_TOKEN_MAX] = "";
+		if (fe->rr_flow)
+			proxy_flow_encode(p, fe->rr_flow, token);
+		const struct tp_listener *in = fe->rr_in, *out = fe->out;
+		bool twice = in->proto != fe->out_proto || strcmp(in->host, out->host) != 0 ||
 			     in->port != out->port;
 		int n;
 		if (twice) {
-			n = record_route_value(in, tmp, sizeof(tmp));
+			n = record_route_value(in, token, tmp, sizeof(tmp));
 			sip_edit_record_route_push(e, str_make(tmp, (size_t)n));
 		}
-		n = record_route_value(out, tmp, sizeof(tmp));
+		n = record_route_value(out, token, tmp, sizeof(tmp));
 		sip_edit_record_route_push(e, str_make(tmp, (size_t)n));
 	}
 
-	edit_sender_via(e, req, src);
+	edit_sender_via(e, req, fe->src);
 
 	/* Step 8. */
-	int n = snprintf(tmp, sizeof(tmp), "SIP/2.0/%s %s:%u;branch=%s", tp_proto_name(out_proto),
-			 out->host, out->port, branch);
+	int n = snprintf(tmp, sizeof(tmp), "SIP/2.0/%s %s:%u;branch=%s",
+			 tp_proto_name(fe->out_proto), fe->out->host, fe->out->port, fe->branch);
 	sip_edit_via_push(e, str_make(tmp, (size_t)n));
 
 	/* Step 9 / §18.3: streams need an exact Content-Length. */
-	if (tp_proto_is_stream(out_proto) || sip_msg_hdr(req, SIP_HDR_CONTENT_LENGTH))
+	if (tp_proto_is_stream(fe->out_proto) || sip_msg_hdr(req, SIP_HDR_CONTENT_LENGTH))
 		sip_edit_content_length(e);
 	return e->failed ? -1 : 0;
 }
@@ -187,64 +212,95 @@ char *proxy_edit_serialize(const struct sip_edit *e, size_t *len)
 	return buf;
 }
 
-/* "z9hG4bK" <loop hash> "." <per-process prefix><sequence>: the loop part
- * serves §16.3 step 4, the rest makes it unique in space and time. */
-static void make_branch(struct proxy *p, const struct proxy_ctx *ctx, char *out, size_t cap)
+static void base36(uint64_t v, char *out)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	char seq[16];
+	char rev[16];
 	int i = 0;
-	uint64_t v = ++p->branch_seq;
 	do {
-		seq[i++] = digits[v % 36];
+		rev[i++] = digits[v % 36];
 		v /= 36;
-	} while (v && i < (int)sizeof(seq));
-	char rev[17];
+	} while (v && i < (int)sizeof(rev));
 	for (int k = 0; k < i; k++)
-		rev[k] = seq[i - 1 - k];
-	rev[i] = '\0';
-	snprintf(out, cap, "z9hG4bK%s.%s%s", ctx->loop_hash, p->branch_prefix, rev);
+		out[k] = rev[i - 1 - k];
+	out[i] = '\0';
 }
 
-int proxy_forward_branch(struct proxy_ctx *ctx, struct proxy_branch *b, const struct route_plan *plan,
-			 const struct tp_dest *dest)
+/* "z9hG4bK" <loop hash> "." <per-process prefix><sequence><random>: the loop
+ * part serves §16.3 step 4, the rest makes it unique in space and time and
+ * unguessable (a peer that sees one branch cannot predict the next). */
+static void make_branch(struct proxy *p, const struct proxy_ctx *ctx, char *out, size_t cap)
 {
+	char seq[16], rnd[8];
+	base36(++p->branch_seq, seq);
+	sip_random_token(rnd, 6);
+	snprintf(out, cap, "z9hG4bK%s.%s%s%s", ctx->loop_hash, p->branch_prefix, seq, rnd);
+}
+
+void proxy_stateless_branch(const struct sip_msg *req, char *out, size_t cap)
+{
+	char loop[PROXY_LOOP_HASH_HEX + 1];
+	proxy_loop_hash(req, loop);
+	uint32_t h = str_hash(req->via ? req->via->branch : STR_NULL) ^ str_hash(req->call_id);
+	snprintf(out, cap, "z9hG4bK%s.s%s%08x", loop, sip_method_name(req->method), h);
+}
+
+int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
+{
+	struct proxy_ctx *ctx = b->ctx;
 	struct proxy *p = ctx->p;
 	const struct sip_msg *req = ctx->req;
-	struct tp_dest d = *dest;
-
-	/* §18.1.1: a request within 200 bytes of a 1500-byte MTU goes over a
-	 * congestion-controlled transport. */
-	if (d.proto == TP_UDP && req->len + 300 > PROXY_UDP_MTU_LIMIT &&
-	    tp_listener_for(p->tp, TP_TCP, d.addr.sa.sa_family))
-		d.proto = TP_TCP;
-
-	const struct tp_listener *out = tp_listener_for(p->tp, d.proto, d.addr.sa.sa_family);
+	const struct tp_listener *out = tp_listener_for(p->tp, dest->proto, dest->addr.sa.sa_family);
 	if (!out) {
-		LOG_WARN("no_listener", "proto=%s family=%d", tp_proto_name(d.proto),
-			 d.addr.sa.sa_family);
-		proxy_branch_fail(b, 503);
+		LOG_INFO("no_listener", "proto=%s family=%d", tp_proto_name(dest->proto),
+			 dest->addr.sa.sa_family);
+		proxy_attempt_failed(b, 503, true);
 		return -1;
 	}
-	char branch[80];
-	make_branch(p, ctx, branch, sizeof(branch));
+	char branch[96];
+	if (req->method == SIP_METHOD_CANCEL)
+		proxy_stateless_branch(req, branch, sizeof(branch));
+	else
+		make_branch(p, ctx, branch, sizeof(branch));
 	const struct tp_packet *src = txn_server_source(ctx->st);
+	/* The endpoint's flow goes in our Record-Route: the flow it came on, or
+	 * the one a registered contact is reached on. */
+	struct proxy_flow flow;
+	const struct proxy_flow *rr_flow = NULL;
+	if (b->has_target) {
+		flow = (struct proxy_flow){dest->proto, dest->addr, dest->conn_id};
+		rr_flow = &flow;
+	} else if (!ctx->trusted) {
+		proxy_flow_from_packet(src, &flow);
+		rr_flow = &flow;
+	}
+	struct forward_edit fe = {
+		.req = req,
+		.src = src,
+		.plan = &b->plan,
+		.out = out,
+		.out_proto = dest->proto,
+		.branch = branch,
+		.rr_in = proxy_wants_record_route(p, req) ? src->listener : NULL,
+		.rr_flow = rr_flow,
+		.strip_path = !ctx->path_trusted,
+	};
 	struct sip_edit e;
-	bool rr = proxy_wants_record_route(p, req);
 	size_t len = 0;
 	char *buf = NULL;
-	if (proxy_edit_request(p, &e, req, src, plan, out, d.proto, branch,
-			       rr ? src->listener : NULL) == 0)
+	if (proxy_edit_request(p, &e, &fe) == 0)
 		buf = proxy_edit_serialize(&e, &len);
 	if (!buf) {
-		LOG_WARN("forward_failed", "reason=edit call_id=%.*s ops=%u failed=%d", STR_FMT(req->call_id), e.nops, e.failed);
+		LOG_WARN("forward_failed", "reason=edit call_id=%.*s ops=%u", STR_FMT(req->call_id),
+			 e.nops);
 		proxy_branch_fail(b, 500);
 		return -1;
 	}
 	b->state = BRANCH_SENT;
-	b->ct = txn_client_send(p->txn, &d, req->method, str_cstr(branch), buf, len, b);
+	b->status = 0;
+	b->attempt = *dest;
+	b->ct = txn_client_send(p->txn, dest, req->method, str_cstr(branch), buf, len, b);
 	if (!b->ct) {
-		b->state = BRANCH_RESOLVING;
 		proxy_branch_fail(b, 500);
 		return -1;
 	}

@@ -1,6 +1,8 @@
-/* proxy.c — the proxy's lifecycle and its receive path: transport -> parse ->
- * (malformed: 400/413/505/513 or drop, RFC 3261 §16.3 step 1, §18.1.2) ->
- * transaction layer -> the request/response handlers of the other files. */
+/* proxy.c — the proxy object's lifecycle: its transport (real, or the capture
+ * backend), resolver and transaction layer built from the option values, the
+ * transaction user table binding the layer to the event files, listeners,
+ * drain on SIGTERM (RFC 3261 §17: transactions in progress still finish), and
+ * the counters /metrics reads. */
 #include "proxy/proxy_internal.h"
 
 #include <errno.h>
@@ -10,71 +12,6 @@
 
 #include "sip/build.h"
 #include "util/log.h"
-
-/* log.sip-trace: every message in and out, escaped onto one line. */
-static void proxy_trace(const char *dir, const char *buf, size_t len,
-			const union tp_sockaddr *peer, enum tp_proto proto)
-{
-	char a[INET6_ADDRSTRLEN + 8];
-	char esc[4096];
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 5 < sizeof(esc); i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if (c == '\r') {
-			esc[n++] = '\\';
-			esc[n++] = 'r';
-		} else if (c == '\n') {
-			esc[n++] = '\\';
-			esc[n++] = 'n';
-		} else if (c == '"' || c == '\\') {
-			esc[n++] = '\\';
-			esc[n++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			n += (size_t)snprintf(esc + n, sizeof(esc) - n, "\\x%02x", c);
-		} else {
-			esc[n++] = (char)c;
-		}
-	}
-	LOG_INFO("sip_trace", "dir=%s proto=%s peer=%s len=%zu msg=\"%.*s\"", dir,
-		 tp_proto_name(proto), tp_addr_str(peer, a, sizeof(a)), len, (int)n, esc);
-}
-
-static void proxy_trace_out(void *arg, const struct tp_dest *d, const char *buf, size_t len)
-{
-	(void)arg;
-	proxy_trace("out", buf, len, &d->addr, d->proto);
-}
-
-static void proxy_on_packet(void *arg, const struct tp_packet *pkt)
-{
-	struct proxy *p = arg;
-	if (p->cfg->sip_trace)
-		proxy_trace("in", pkt->buf, pkt->len, &pkt->src, pkt->proto);
-	struct sip_msg *m = sip_msg_new(pkt->buf, pkt->len);
-	if (!m)
-		return;
-	if (sip_msg_parse(m, &p->limits) < 0) {
-		p->stats.parse_errors++;
-		char a[INET6_ADDRSTRLEN + 8];
-		LOG_DEBUG("parse_error", "peer=%s status=%d reason=\"%s\"",
-			  tp_addr_str(&pkt->src, a, sizeof(a)), m->error.status,
-			  m->error.reason ? m->error.reason : "");
-		/* §18.1.2 / RFC 4475: an unparseable response is dropped; a request
-		 * is answered when enough of it was read to build the answer. */
-		if (m->is_request && m->method != SIP_METHOD_ACK && sip_msg_can_reply(m) &&
-		    m->error.status >= 400)
-			proxy_reply_stateless(p, m, pkt, m->error.status, m->error.reason);
-		else
-			p->stats.dropped++;
-		sip_msg_free(m);
-		return;
-	}
-	if (m->is_request)
-		p->stats.req_in[m->method]++;
-	else if (m->status >= 100 && m->status < PROXY_STATS_CODES)
-		p->stats.rsp_in[m->status]++;
-	txn_layer_receive(p->txn, m, pkt);
-}
 
 /* A connection closed: client transactions waiting on it fail now (§17.1.4)
  * instead of at Timer B/F. */
@@ -112,8 +49,12 @@ static const struct txn_user proxy_txn_user = {
 };
 
 struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
-			const struct proxy_routing *routing, char *err, size_t errlen)
+			const struct proxy_routing *routing, const struct proxy_env *env,
+			char *err, size_t errlen)
 {
+	static const struct proxy_env real = {0};
+	if (!env)
+		env = &real;
 	struct proxy *p = calloc(1, sizeof(*p));
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
@@ -123,34 +64,30 @@ struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 	p->cfg = cfg;
 	p->routing = *routing;
 	sip_random_token(p->branch_prefix, 4);
+	proxy_flow_key_init(p);
 	p->limits = SIP_LIMITS_DEFAULT;
 	p->limits.max_message = cfg->max_message_size;
 	p->limits.max_body = cfg->max_message_size;
 	p->limits.max_headers = cfg->max_headers;
 	p->limits.max_line = cfg->max_line_length;
 
-	struct tp_config tc = {
-		.max_message = cfg->max_message_size,
-		.tcp_max_conns = cfg->tcp_max_connections,
-		.tcp_idle_timeout = cfg->tcp_idle_timeout,
-		.tcp_connect_timeout_ms = cfg->tcp_connect_timeout ? cfg->tcp_connect_timeout : 5000,
-		.tcp_max_pending = 4u << 20,
-		.udp_batch = 32,
-	};
+	struct tp_config tc;
+	config_transport(cfg, &tc);
 	p->tp = tp_new(base, &tc, proxy_on_packet, proxy_on_conn_closed, p);
-	struct resolver_config rc = {
-		.servers = cfg->dns_servers[0] ? cfg->dns_servers : NULL,
-		.cache_max = cfg->dns_cache_size ? cfg->dns_cache_size : 10000,
-		.timeout_ms = 2000,
-		.tries = 2,
-		.have_udp = true,
-		.have_tcp = true,
-		.have_tls = false,
-	};
+	if (p->tp && env->capture)
+		tp_capture_enable(p->tp, env->capture, env->capture_arg);
 	if (p->tp && cfg->sip_trace)
 		tp_set_trace(p->tp, proxy_trace_out, p);
+	struct resolver_config rc;
+	config_resolver(cfg, &rc);
 	p->resolver = resolver_new(base, &rc);
-	struct txn_config xc = {cfg->t1_ms, cfg->t2_ms, cfg->t4_ms};
+	struct txn_config xc = {
+		.t1_ms = cfg->t1_ms,
+		.t2_ms = cfg->t2_ms,
+		.t4_ms = cfg->t4_ms,
+		.now_ms = env->now_ms,
+		.clock_arg = env->clock_arg,
+	};
 	if (p->tp)
 		p->txn = txn_layer_new(base, p->tp, &xc, &proxy_txn_user, p);
 	if (!p->tp || !p->resolver || !p->txn) {
@@ -187,11 +124,9 @@ void proxy_drain(struct proxy *p)
 	tp_stop_listening(p->tp);
 }
 
-bool proxy_idle(const struct proxy *p)
+bool proxy_drained(const struct proxy *p)
 {
-	size_t s = 0, c = 0;
-	txn_layer_counts(p->txn, &s, &c);
-	return s == 0 && c == 0;
+	return txn_layer_live(p->txn) == 0;
 }
 
 void proxy_get_stats(const struct proxy *p, struct proxy_stats *out)

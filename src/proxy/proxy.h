@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "proxy/stats.h"
 #include "sip/msg.h"
+#include "transport/capture.h"
 #include "transport/transport.h"
 
 struct event_base;
@@ -26,6 +27,9 @@ struct proxy_routing {
 	/* Is addr (ip and port) one of the SIP Servers? Untrusted requests may
 	 * only ever be sent to these. */
 	bool (*is_server)(void *arg, const union tp_sockaddr *addr);
+	/* Is src a configured SBC (a trusted edge peer whose Path headers, RFC
+	 * 3327, are honoured)? May be NULL: none. */
+	bool (*is_edge)(void *arg, const union tp_sockaddr *src);
 	void *arg;
 };
 
@@ -47,17 +51,30 @@ struct proxy_location {
 	/* Is this URI in a domain the cluster serves (an endpoint's REGISTER or
 	 * call to user@domain is for the cluster, not a relay attempt)? */
 	bool (*serves)(void *arg, const struct sip_uri *uri);
-	/* A SIP Server answered 2xx to a REGISTER we forwarded from src. */
+	/* A SIP Server answered 2xx to a REGISTER we forwarded from src.
+	 * path_trusted: src is a configured SBC, so the REGISTER's Path counts;
+	 * otherwise it was removed before forwarding and must not be stored. */
 	void (*registered)(void *arg, const struct sip_msg *req, const struct tp_packet *src,
-			   const struct sip_msg *rsp);
+			   const struct sip_msg *rsp, bool path_trusted);
 	void *arg;
+};
+
+/* How the proxy meets the world. All zero: real sockets and the monotonic
+ * clock. The unit tests and the whole-proxy fuzzer pass a capture transport
+ * (transport/capture.h) and a virtual clock. */
+struct proxy_env {
+	tp_capture_fn capture; /* non-NULL: nothing is sent, everything is handed here */
+	void *capture_arg;
+	uint64_t (*now_ms)(void *arg); /* NULL: time_now_ms() */
+	void *clock_arg;
 };
 
 struct proxy;
 struct arena;
 
 struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
-			const struct proxy_routing *routing, char *err, size_t errlen);
+			const struct proxy_routing *routing, const struct proxy_env *env,
+			char *err, size_t errlen);
 void proxy_free(struct proxy *p);
 
 /* Installs the registrar's hooks (before proxy_start). */
@@ -68,8 +85,9 @@ int proxy_start(struct proxy *p, char *err, size_t errlen);
 /* SIGTERM: stop taking new transactions (listeners closed, new requests get
  * 503 on open connections) and let the rest finish. */
 void proxy_drain(struct proxy *p);
-/* No transaction in progress (drain finished). */
-bool proxy_idle(const struct proxy *p);
+/* Drain is over: no transaction can still send a message upstream or
+ * downstream (those only absorbing retransmissions do not count). */
+bool proxy_drained(const struct proxy *p);
 
 struct tp *proxy_transport(struct proxy *p);
 struct txn_layer *proxy_txn_layer(struct proxy *p);

@@ -1,6 +1,7 @@
 /* reply.c — responses the proxy generates itself: errors from validation
- * (RFC 3261 §16.3), 408/500 from response selection (§16.7 step 6), 503 while
- * draining, and 400s to malformed requests sent without a transaction. */
+ * (RFC 3261 §16.3), 408/480/500 from response selection (§16.7 step 6), 503
+ * while draining, and 400s to malformed requests sent without a transaction
+ * (to where txn_response_dest says: never a third host). */
 #include "proxy/proxy_internal.h"
 
 #include "sip/build.h"
@@ -31,7 +32,7 @@ void proxy_reply(struct proxy *p, struct txn_server *st, int status, const char 
 }
 
 void proxy_reply_stateless(struct proxy *p, const struct sip_msg *req, const struct tp_packet *pkt,
-			   int status, const char *reason)
+			   bool trusted, int status, const char *reason)
 {
 	char tag[16];
 	sip_random_token(tag, 10);
@@ -40,17 +41,8 @@ void proxy_reply_stateless(struct proxy *p, const struct sip_msg *req, const str
 				      sizeof(buf));
 	if (n == 0)
 		return;
-	/* §18.2.2 for a request we hold no transaction for: back on its
-	 * connection, else to its source address, at rport (RFC 3581) or the
-	 * sent-by port. */
-	struct tp_dest d = {.proto = pkt->proto, .addr = pkt->src, .conn_id = pkt->conn_id};
-	if (!tp_proto_is_stream(pkt->proto) && req->via && !req->via->has_rport) {
-		uint16_t port = req->via->port ? req->via->port : 5060;
-		if (d.addr.sa.sa_family == AF_INET)
-			d.addr.in4.sin_port = htons(port);
-		else if (d.addr.sa.sa_family == AF_INET6)
-			d.addr.in6.sin6_port = htons(port);
-	}
+	struct tp_dest d;
+	txn_response_dest(req->via, pkt, trusted, p->tp, &d);
 	if (proxy_send_stateless(p, &d, buf, n) == 0) {
 		proxy_count_out_response(p, status);
 		p->stats.local_replies++;

@@ -1,12 +1,11 @@
 /* stateless.c — the ACK for a 2xx (RFC 3261 §13.2.2.4, §16.6): its own
  * transaction end to end, so the proxy forwards it without state, along the
- * Route set like any in-dialog request, with a branch derived from the
+ * Route set like any in-dialog request (down an endpoint's flow when our
+ * Record-Route carries one, RFC 5626 §5.3), with a branch derived from the
  * incoming one so that retransmitted ACKs carry the same branch (§16.11). */
 #include "proxy/proxy_internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "util/log.h"
 
@@ -25,16 +24,20 @@ static void ack_send(struct ack_job *j, const struct tp_dest *dest)
 		p->stats.dropped++;
 		return;
 	}
-	/* Deterministic branch: hash of the incoming top Via branch. */
-	uint32_t h = str_hash(j->ack->via ? j->ack->via->branch : STR_NULL) ^
-		     str_hash(j->ack->call_id);
-	char branch[48];
-	snprintf(branch, sizeof(branch), "z9hG4bK%s.ack%08x", "0000000000000000", h);
+	char branch[96];
+	proxy_stateless_branch(j->ack, branch, sizeof(branch));
+	struct forward_edit fe = {
+		.req = j->ack,
+		.src = &j->src,
+		.plan = &j->plan,
+		.out = out,
+		.out_proto = dest->proto,
+		.branch = branch,
+	};
 	struct sip_edit e;
 	size_t len;
 	char *buf = NULL;
-	if (proxy_edit_request(p, &e, j->ack, &j->src, &j->plan, out, dest->proto, branch, NULL) ==
-	    0)
+	if (proxy_edit_request(p, &e, &fe) == 0)
 		buf = proxy_edit_serialize(&e, &len);
 	if (!buf) {
 		p->stats.dropped++;
@@ -61,7 +64,7 @@ static void ack_resolved(void *arg, int err, const struct resolver_result *res)
 	ack_job_free(j);
 }
 
-void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt)
+void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt, bool trusted)
 {
 	struct proxy *p = arg;
 	struct ack_job *j = calloc(1, sizeof(*j));
@@ -82,12 +85,20 @@ void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt)
 		ack_job_free(j);
 		return;
 	}
-	bool trusted = p->routing.is_trusted(p->routing.arg, &pkt->src);
 	proxy_route_plan(p, ack, trusted, &j->plan);
 	if (j->plan.relay_refused)
 		p->stats.relay_refused++;
+	struct tp_dest d;
+	if (j->plan.to_flow) {
+		proxy_flow_to_dest(&j->plan.flow, &d);
+		if (!tp_proto_is_stream(d.proto) || tp_conn_alive(p->tp, d.conn_id))
+			ack_send(j, &d);
+		else
+			p->stats.dropped++; /* the flow failed: nobody to ACK */
+		ack_job_free(j);
+		return;
+	}
 	if (j->plan.to_server) {
-		struct tp_dest d;
 		if (p->routing.pick_server(p->routing.arg, ack, &d) == 0)
 			ack_send(j, &d);
 		else

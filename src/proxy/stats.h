@@ -17,7 +17,8 @@ struct proxy_stats {
 	uint64_t rsp_in[PROXY_STATS_CODES];
 	uint64_t rsp_out[PROXY_STATS_CODES];
 	uint64_t parse_errors;      /* messages that failed to parse */
-	uint64_t dropped;           /* messages dropped (bad response, not ours, ...) */
+	uint64_t dropped;           /* messages dropped (unparseable response, bad ACK, ...) */
+	uint64_t stray_responses;   /* responses matching no transaction of ours: dropped */
 	uint64_t relay_refused;     /* untrusted requests kept from leaving the cluster */
 	uint64_t local_replies;     /* responses the proxy generated itself */
 	size_t txn_server_active;

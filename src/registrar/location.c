@@ -1,35 +1,72 @@
 /* location.c — the location service (RFC 3261 §16.5, §10.3): a request whose
- * Request-URI is in a domain we serve is retargeted to the live bindings of
- * its AOR, highest q first; each target carries the binding's flow so a
- * request to an endpoint behind NAT goes to its source address or down its
- * own connection, not to an unreachable private Contact. */
+ * Request-URI is in a domain we serve (host and port) is retargeted to the
+ * live bindings of its AOR, highest q first; each target carries the
+ * binding's flow so a request to an endpoint behind NAT goes to its source
+ * address or down its own connection, not to an unreachable private Contact. */
 #include "registrar/registrar.h"
 
 #include <string.h>
 
-#include "registrar/contact_index.h"
 #include "util/arena.h"
 
-
-static bool domain_served(const struct registrar_config *cfg, struct str host)
+static struct str unbracket(struct str h)
 {
-	for (size_t i = 0; i < cfg->n_domains; i++)
-		if (str_case_eq_cstr(host, cfg->domains[i]))
+	if (h.len >= 2 && h.p[0] == '[' && h.p[h.len - 1] == ']')
+		return str_make(h.p + 1, h.len - 2);
+	return h;
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port" (a bare IPv6 has no port). */
+static void domain_split(const char *domain, struct str *host, uint32_t *port)
+{
+	struct str d = str_cstr(domain);
+	const char *colon = strrchr(domain, ':');
+	*port = 0;
+	*host = d;
+	if (domain[0] == '[') {
+		const char *rb = strchr(domain, ']');
+		if (rb && rb[1] == ':' && str_to_u32(str_cstr(rb + 2), 65535, port) == 0)
+			host->len = (size_t)(rb + 1 - domain);
+	} else if (colon && strchr(domain, ':') == colon &&
+		   str_to_u32(str_cstr(colon + 1), 65535, port) == 0) {
+		host->len = (size_t)(colon - domain);
+	}
+	*host = unbracket(*host);
+}
+
+static bool domain_match(const struct registrar_config *cfg, const char *domain,
+			 const struct sip_uri *u)
+{
+	struct str host;
+	uint32_t dport;
+	domain_split(domain, &host, &dport);
+	if (!str_case_eq(unbracket(u->host), host))
+		return false;
+	if (dport)
+		return sip_uri_port(u) == dport;
+	if (!u->port)
+		return true;
+	for (size_t i = 0; i < cfg->n_ports; i++)
+		if (u->port == cfg->ports[i])
 			return true;
 	return false;
 }
 
 bool registrar_serves(const struct registrar *r, const struct sip_uri *u)
 {
-	return (u->scheme == SIP_URI_SIP || u->scheme == SIP_URI_SIPS) &&
-	       domain_served(registrar_config(r), u->host);
+	if (u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS)
+		return false;
+	const struct registrar_config *cfg = registrar_config(r);
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		if (domain_match(cfg, cfg->domains[i], u))
+			return true;
+	return false;
 }
 
 struct collect {
 	struct registrar_target *out;
 	unsigned max, n;
 	struct arena *a;
-	struct str only_contact; /* non-empty: just the binding with this Contact */
 };
 
 static int collect_target(void *arg, const struct store_binding *b)
@@ -37,8 +74,6 @@ static int collect_target(void *arg, const struct store_binding *b)
 	struct collect *c = arg;
 	if (c->n >= c->max)
 		return 1;
-	if (c->only_contact.len && !str_eq(c->only_contact, b->contact))
-		return 0;
 	struct registrar_target *t = &c->out[c->n];
 	t->uri = arena_strdup(c->a, b->contact);
 	t->path = arena_strdup(c->a, b->path);
@@ -57,21 +92,14 @@ int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now
 		     struct registrar_target *out, unsigned max, struct arena *a)
 {
 	const struct sip_uri *u = &req->ruri;
-	if (!registrar_serves(r, u)) {
-		/* A Request-URI that is a registered Contact: that binding's flow. */
-		struct str aor;
-		if (!contact_index_get(registrar_contacts(r), req->ruri_str, &aor))
-			return -1;
-		struct collect c = {out, max, 0, a, req->ruri_str};
-		store_lookup(registrar_store(r), aor, now_ms, collect_target, &c);
-		return c.n ? (int)c.n : -1;
-	}
+	if (!registrar_serves(r, u))
+		return -1;
 	if (!u->user.len)
 		return -1; /* the domain itself, not one of its users */
 	char aor[512];
 	if (!registrar_aor(u, aor, sizeof(aor)))
 		return 0;
-	struct collect c = {out, max, 0, a, STR_NULL};
+	struct collect c = {out, max, 0, a};
 	store_lookup(registrar_store(r), str_cstr(aor), now_ms, collect_target, &c);
 	return (int)c.n;
 }

@@ -2,13 +2,13 @@
  * on the 2xx to a REGISTER we forwarded, each Contact of the request is added,
  * refreshed (Call-ID/CSeq ordered by the store) or removed (expires 0,
  * Contact: *), with the flow it came on (source, transport, connection, owner
- * proxy) and its Path (RFC 3327). Expiry comes from the 2xx's Contact list,
- * falling back to the request's Contact expires / Expires. Only the request's
+ * proxy) and its Path (RFC 3327) when an SBC sent it. Expiry comes from the
+ * 2xx's Contact list (its Expires header for a listed contact without one, or
+ * when the 2xx lists no contact at all), falling back to the request's Contact
+ * expires / Expires. Contacts are compared by the §19.1.4 URI rules. Only the request's
  * own Contacts change: the SIP Server authenticates, it need not keep or list
  * the AOR's other bindings (seed: "uses SIP Server as an authentication server"). */
 #include "registrar/registrar.h"
-
-#include "registrar/contact_index.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +17,7 @@
 struct registrar {
 	struct registrar_config cfg;
 	struct store *store;
-	struct contact_index *contacts; /* Contact URI -> AOR, from store events */
 };
-
-static void on_store_change(void *arg, enum store_event ev, const struct store_binding *b)
-{
-	struct registrar *r = arg;
-	if (ev == STORE_EV_SAVED)
-		contact_index_set(r->contacts, b->contact, b->aor);
-	else
-		contact_index_remove(r->contacts, b->contact, b->aor);
-}
-
-static int index_binding(void *arg, const struct store_binding *b)
-{
-	struct registrar *r = arg;
-	contact_index_set(r->contacts, b->contact, b->aor);
-	return 0;
-}
 
 struct registrar *registrar_new(const struct registrar_config *cfg, struct store *store)
 {
@@ -45,26 +28,13 @@ struct registrar *registrar_new(const struct registrar_config *cfg, struct store
 	if (!r->cfg.default_expires)
 		r->cfg.default_expires = 3600;
 	r->store = store;
-	r->contacts = contact_index_new();
-	if (!r->contacts) {
-		free(r);
-		return NULL;
-	}
-	store_iterate(store, index_binding, r); /* bindings loaded from a snapshot */
-	store_watch(store, on_store_change, r);
 	return r;
 }
 
 void registrar_free(struct registrar *r)
 {
-	if (!r)
-		return;
-	store_watch(r->store, NULL, NULL);
-	contact_index_free(r->contacts);
 	free(r);
 }
-
-const struct contact_index *registrar_contacts(const struct registrar *r) { return r->contacts; }
 
 struct store *registrar_store(struct registrar *r) { return r->store; }
 const struct registrar_config *registrar_config(const struct registrar *r) { return &r->cfg; }
@@ -120,6 +90,8 @@ static uint32_t granted_expires(const struct registrar *r, const struct sip_msg 
 	} else if (rsp->contact) {
 		*listed = false; /* the server's list lacks it: not granted */
 		return 0;
+	} else if (rsp->expires >= 0) {
+		return (uint32_t)rsp->expires; /* §10.3 step 8: the 2xx's Expires */
 	}
 	if (param_u32(rc->params, "expires", UINT32_MAX, &e))
 		return e;
@@ -148,7 +120,7 @@ static size_t join_path(const struct sip_msg *req, char *out, size_t cap)
 }
 
 int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
-		     const struct sip_msg *rsp, int64_t now_ms)
+		     const struct sip_msg *rsp, bool path_trusted, int64_t now_ms)
 {
 	char aor[512], path[2048];
 	if (!req->to || !registrar_aor(&req->to->uri, aor, sizeof(aor)))
@@ -159,7 +131,9 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 		/* §10.3 step 6: "Contact: *" with Expires 0 removes them all. */
 		return store_remove_all(r->store, aor_s, req->call_id, req->cseq) == STORE_OK ? 1 : 0;
 	}
-	size_t plen = join_path(req, path, sizeof(path));
+	/* RFC 3327 §5: a Path only an SBC may set; anyone else's was removed
+	 * before forwarding and is not the route to the contact. */
+	size_t plen = path_trusted ? join_path(req, path, sizeof(path)) : 0;
 	for (const struct sip_addr *rc = req->contact; rc; rc = rc->next) {
 		if (rc->star)
 			continue;

@@ -19,10 +19,17 @@ struct arena;
 
 #define REGISTRAR_MAX_DOMAINS 32
 #define REGISTRAR_MAX_TARGETS 8
+#define REGISTRAR_MAX_PORTS 16
 
 struct registrar_config {
-	const char *domains[REGISTRAR_MAX_DOMAINS]; /* served domains (lower case) */
+	/* Served domains, "host" or "host:port" ("[v6]:port"). A domain with a
+	 * port serves URIs with exactly that port (its default when absent); one
+	 * without serves URIs with no port or one of ports[] (our SIP ports), so
+	 * user@<our IP>:<a SIP Server's port> is not taken for ours. */
+	const char *domains[REGISTRAR_MAX_DOMAINS];
 	size_t n_domains;
+	uint16_t ports[REGISTRAR_MAX_PORTS];
+	size_t n_ports;
 	const char *owner;          /* this proxy's name: owner of the flows it records */
 	uint32_t default_expires;   /* when neither response nor request says (3600) */
 };
@@ -44,25 +51,26 @@ struct registrar *registrar_new(const struct registrar_config *cfg, struct store
 void registrar_free(struct registrar *r);
 
 struct store *registrar_store(struct registrar *r);
-struct contact_index;
-const struct contact_index *registrar_contacts(const struct registrar *r);
 const struct registrar_config *registrar_config(const struct registrar *r);
 
 /* A SIP Server answered req (a REGISTER we forwarded, received from src) with
- * the 2xx rsp: store, refresh and remove bindings as granted. Returns the
- * number of bindings changed, -1 on a malformed exchange (nothing stored). */
+ * the 2xx rsp: store, refresh and remove bindings as granted. path_trusted:
+ * src is a configured SBC, whose Path (RFC 3327) is stored as the route to
+ * the contacts; from anyone else Path is never stored. Returns the number of
+ * bindings changed, -1 on a malformed exchange (nothing stored). */
 int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
-		     const struct sip_msg *rsp, int64_t now_ms);
+		     const struct sip_msg *rsp, bool path_trusted, int64_t now_ms);
 
-/* Location service (§16.5): -1 when the Request-URI is not ours (neither a
- * served domain nor a registered contact), else the number of live targets
- * written to out (0: ours but nobody registered -> 480), highest q first. A
- * Request-URI that is a registered Contact gives that binding alone.
- * Target slices are copied into a. */
+/* Location service (§16.5): -1 when the Request-URI is not in a served
+ * domain, else the number of live targets written to out (0: ours but
+ * nobody registered -> 480), highest q first. A Request-URI that merely
+ * equals some registered Contact is not looked up: Contacts are the
+ * endpoints' words, shared by nobody's rule (in-dialog requests follow the
+ * flow token in our Record-Route instead). Target slices are copied into a. */
 int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now_ms,
 		     struct registrar_target *out, unsigned max, struct arena *a);
 
-/* Is u (sip/sips) in one of the served domains? */
+/* Is u (sip/sips) in one of the served domains (host and port)? */
 bool registrar_serves(const struct registrar *r, const struct sip_uri *u);
 
 /* Canonical AOR of a URI (§10.3 step 5): "sip:user@host", host lower-cased,

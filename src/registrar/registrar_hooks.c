@@ -22,7 +22,7 @@ static bool registrar_use_flow(const struct registrar_target *t)
 	union tp_sockaddr a;
 	if (sip_uri_parse(t->uri, &u) < 0)
 		return true;
-	if (u.maddr.len || tp_addr_from_ip(u.host, u.port ? u.port : 5060, &a) < 0)
+	if (u.maddr.len || tp_addr_from_ip(u.host, sip_uri_port(&u), &a) < 0)
 		return true;
 	return !tp_addr_same_ip(&a, &t->source);
 }
@@ -49,9 +49,9 @@ static int hook_lookup(void *arg, const struct sip_msg *req, struct proxy_target
 }
 
 static void hook_registered(void *arg, const struct sip_msg *req, const struct tp_packet *src,
-			    const struct sip_msg *rsp)
+			    const struct sip_msg *rsp, bool path_trusted)
 {
-	registrar_on_2xx(arg, req, src, rsp, registrar_now_ms());
+	registrar_on_2xx(arg, req, src, rsp, path_trusted, registrar_now_ms());
 }
 
 static bool hook_serves(void *arg, const struct sip_uri *u)

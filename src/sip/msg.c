@@ -39,13 +39,14 @@ void sip_msg_free(struct sip_msg *m)
 		arena_free(m->arena);
 }
 
-/* §8.2.6.2: a response copies Via, From, To, Call-ID and CSeq. The Via must be
- * understood (the response is routed by it, §18.2.2); the other four are copied
- * verbatim when present, so a malformed or missing value there still gets its
- * 400, as RFC 4475 asks (§3.1.2.4, §3.1.2.6, §3.1.2.14-15, §3.3.1). */
+/* §8.2.6.2: a response copies Via, From, To, Call-ID and CSeq, verbatim when
+ * present, so a malformed or missing value still gets its 400, as RFC 4475 asks
+ * (§3.1.2.4, §3.1.2.6, §3.1.2.14-15, §3.3.1). A Via field must be there (the
+ * client matches the answer by it) but need not parse: the answer then goes
+ * to the packet's source (RFC 4475 §3.1.2.8 "badinv01"). */
 bool sip_msg_can_reply(const struct sip_msg *m)
 {
-	return m && m->is_request && m->via;
+	return m && m->is_request && m->first[SIP_HDR_VIA];
 }
 
 struct sip_hdr *sip_msg_hdr(const struct sip_msg *m, enum sip_hdr_id id)
@@ -144,6 +145,7 @@ const char *sip_reason_phrase(int status)
 	case 420: return "Bad Extension";
 	case 421: return "Extension Required";
 	case 423: return "Interval Too Brief";
+	case 430: return "Flow Failed"; /* RFC 5626 §11.5 */
 	case 480: return "Temporarily Unavailable";
 	case 481: return "Call/Transaction Does Not Exist";
 	case 482: return "Loop Detected";
@@ -201,6 +203,11 @@ int sip_msg_tokens(const struct sip_msg *m, enum sip_hdr_id id,
 		}
 	}
 	return 0;
+}
+
+uint16_t sip_via_port(const struct sip_via *v)
+{
+	return v->port ? v->port : sip_default_port(v->transport, false);
 }
 
 bool sip_param_find(struct str params, const char *name, struct str *value)

@@ -181,8 +181,8 @@ void sip_msg_free(struct sip_msg *m);
  * Returns 0, or -1 with m->error set. */
 int sip_msg_parse(struct sip_msg *m, const struct sip_limits *lim);
 
-/* After a failed parse: were the fields needed for a response (Via, From, To,
- * Call-ID, CSeq) understood well enough to answer with m->error.status? */
+/* After a failed parse: is there enough to answer with m->error.status (a
+ * request with a Via field; the other fields are copied as they are)? */
 bool sip_msg_can_reply(const struct sip_msg *m);
 
 /* Header lookup by id (first one) and by name (case-insensitive, compact forms
@@ -198,6 +198,9 @@ const char *sip_reason_phrase(int status);       /* default phrase for a code */
  * every header of that id: calls fn for each token; stops when fn returns non-0. */
 int sip_msg_tokens(const struct sip_msg *m, enum sip_hdr_id id,
 		   int (*fn)(void *arg, struct str token), void *arg);
+
+/* A Via's sent-by port, or the default port of its transport (§18.2.2). */
+uint16_t sip_via_port(const struct sip_via *v);
 
 /* Finds a parameter in a ";a=b;c" list (leading ';' optional). Returns true if
  * present; *value is the value (len 0 when valueless). */

@@ -274,3 +274,13 @@ struct str sip_uri_host_bare(const struct sip_uri *u)
 		return str_make(h.p + 1, h.len - 2);
 	return h;
 }
+
+uint16_t sip_default_port(struct str transport, bool sips)
+{
+	return sips || str_case_eq_cstr(transport, "tls") ? 5061 : 5060;
+}
+
+uint16_t sip_uri_port(const struct sip_uri *u)
+{
+	return u->port ? u->port : sip_default_port(u->transport, u->scheme == SIP_URI_SIPS);
+}

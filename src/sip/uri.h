@@ -39,4 +39,11 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 /* Host without IPv6 brackets (for resolver / sockaddr use). */
 struct str sip_uri_host_bare(const struct sip_uri *u);
 
+/* RFC 3261 §19.1.2 / §18.2.2 / RFC 3263 §4.2: the port a transport listens on
+ * by default: 5061 for TLS (or any sips URI), 5060 otherwise. The one place
+ * this rule is written. */
+uint16_t sip_default_port(struct str transport, bool sips);
+/* The URI's port, or the default for its scheme and transport parameter. */
+uint16_t sip_uri_port(const struct sip_uri *u);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "sip/uri.h"
 #include "store/store_mem_internal.h"
 
 size_t store_alloc_size(void *p)
@@ -122,18 +123,29 @@ void store_rec_unpack(const struct store_rec *r, struct store_binding *out)
 	out->owner = f[STORE_F_OWNER];
 }
 
+/* RFC 3261 §10.3 step 7: "using the URI comparison rules" of §19.1.4, so
+ * sip:Alice@host;transport=UDP refreshes sip:Alice@HOST;transport=udp. Equal
+ * bytes (the common case) need no parsing. */
+static bool contact_eq(struct str stored, struct str given)
+{
+	if (str_eq(stored, given))
+		return true;
+	struct sip_uri a, b;
+	return sip_uri_parse(stored, &a) == 0 && sip_uri_parse(given, &b) == 0 &&
+	       sip_uri_equal(&a, &b);
+}
+
 bool store_rec_key_eq(const struct store_rec *r, const struct store_binding *b)
 {
 	/* RFC 5626 §6: with +sip.instance the flow key is (instance, reg-id) and
 	 * the Contact URI may change (new IP after a reboot) without adding a
-	 * second binding. Without it, RFC 3261 §10.3 step 7 keys by Contact URI;
-	 * the registrar has normalised both, so bytes compare exactly. */
+	 * second binding. Without it, RFC 3261 §10.3 step 7 keys by Contact URI. */
 	if (b->instance.len) {
 		return r->reg_id == b->reg_id &&
 		       str_eq(store_rec_field(r, STORE_F_INSTANCE), b->instance);
 	}
 	return r->len[STORE_F_INSTANCE] == 0 &&
-	       str_eq(store_rec_field(r, STORE_F_CONTACT), b->contact);
+	       contact_eq(store_rec_field(r, STORE_F_CONTACT), b->contact);
 }
 
 bool store_rec_is_stale(const struct store_rec *r, struct str call_id, uint32_t cseq)

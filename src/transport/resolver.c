@@ -107,11 +107,6 @@ static void rq_release_slots(struct resolver_query *q)
 	q->pending = 0;
 }
 
-static uint16_t rq_default_port(enum tp_proto p)
-{
-	return (p == TP_TLS || p == TP_WSS) ? 5061 : 5060;
-}
-
 static bool rq_proto_allowed(const struct resolver_query *q, enum tp_proto p)
 {
 	const struct resolver_config *c = &q->r->cfg;
@@ -304,7 +299,7 @@ static void rq_after_srv(struct resolver_query *q)
 		/* RFC 3263 §4.1/§4.2: no SRV -> A/AAAA of the host itself, UDP for
 		 * sip (TLS for sips) unless a transport was asked for */
 		enum tp_proto p = q->have_proto ? q->proto : (q->sips ? TP_TLS : TP_UDP);
-		rq_add_target(q, q->host, rq_default_port(p), p);
+		rq_add_target(q, q->host, tp_proto_default_port(p), p);
 	}
 	rq_release_slots(q);
 	rq_stage_addr(q);
@@ -395,18 +390,15 @@ static void rq_advance(struct resolver_query *q)
 
 struct resolver *resolver_new(struct event_base *base, const struct resolver_config *cfg)
 {
+	/* Values come from the option table (config_resolver()). */
+	if (!cfg || !cfg->timeout_ms || !cfg->tries ||
+	    !(cfg->have_udp || cfg->have_tcp || cfg->have_tls))
+		return NULL;
 	struct resolver *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	r->base = base;
-	if (cfg)
-		r->cfg = *cfg;
-	if (!r->cfg.have_udp && !r->cfg.have_tcp && !r->cfg.have_tls)
-		r->cfg.have_udp = r->cfg.have_tcp = true;
-	if (!r->cfg.timeout_ms)
-		r->cfg.timeout_ms = 2000;
-	if (!r->cfg.tries)
-		r->cfg.tries = 2;
+	r->cfg = *cfg;
 	r->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
 	if (!r->rng)
 		r->rng = 0x9e3779b97f4a7c15ULL;
@@ -504,7 +496,7 @@ struct resolver_query *resolver_lookup(struct resolver *r, const struct sip_uri 
 		q->have_proto = true;
 	}
 	enum tp_proto p = q->have_proto ? q->proto : (q->sips ? TP_TLS : TP_UDP);
-	uint16_t port = uri->port ? uri->port : rq_default_port(p);
+	uint16_t port = uri->port ? uri->port : tp_proto_default_port(p);
 
 	/* RFC 3263 §4.1/§4.2: a numeric IP needs no DNS at all */
 	union tp_sockaddr a;

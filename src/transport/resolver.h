@@ -19,11 +19,12 @@ struct resolver_result {
 	struct tp_dest dest[RESOLVER_MAX_TARGETS];
 };
 
+/* Values come from the option table (config_resolver()). */
 struct resolver_config {
 	const char *servers;    /* "127.0.0.1:5353,[::1]:53"; NULL = /etc/resolv.conf */
-	unsigned cache_max;     /* entries (default 10000) */
-	unsigned timeout_ms;    /* per try (default 2000) */
-	unsigned tries;         /* default 2 */
+	unsigned cache_max;     /* entries; 0 = no cache */
+	unsigned timeout_ms;    /* per try, not 0 */
+	unsigned tries;         /* not 0 */
 	/* transports we can send on, in preference order for NAPTR-less lookups */
 	bool have_udp, have_tcp, have_tls;
 };

@@ -20,7 +20,7 @@ static uint32_t dns_key_hash(const char *qname, int qtype)
 int dns_cache_init(struct dns_cache *c, size_t max)
 {
 	memset(c, 0, sizeof(*c));
-	c->max = max ? max : 10000;
+	c->max = max; /* 0: no cache, answers still shared by concurrent askers */
 	c->nbuckets = 64;
 	while (c->nbuckets < c->max && c->nbuckets < (1u << 20))
 		c->nbuckets *= 2;

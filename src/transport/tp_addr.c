@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sip/uri.h"
 #include "transport/transport.h"
 
 static const char *const tp_names[TP_PROTO_COUNT] = {"UDP", "TCP", "TLS", "WS", "WSS"};
@@ -24,6 +25,11 @@ int tp_proto_parse(struct str s, enum tp_proto *out)
 		}
 	}
 	return -1;
+}
+
+uint16_t tp_proto_default_port(enum tp_proto p)
+{
+	return sip_default_port(str_cstr(tp_proto_name(p)), p == TP_WSS);
 }
 
 bool tp_proto_is_stream(enum tp_proto p)
@@ -80,6 +86,17 @@ int tp_addr_from_ip(struct str host, uint16_t port, union tp_sockaddr *a)
 		return 0;
 	}
 	if (inet_pton(AF_INET6, buf, &a->in6.sin6_addr) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
+			/* ::ffff:a.b.c.d is the IPv4 host a.b.c.d: one spelling per
+			 * host, so trust and "is this mine" see through it. */
+			struct in_addr v4;
+			memcpy(&v4, &a->in6.sin6_addr.s6_addr[12], 4);
+			memset(a, 0, sizeof(*a));
+			a->in4.sin_family = AF_INET;
+			a->in4.sin_addr = v4;
+			a->in4.sin_port = htons(port);
+			return 0;
+		}
 		a->in6.sin6_family = AF_INET6;
 		a->in6.sin6_port = htons(port);
 		return 0;

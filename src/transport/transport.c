@@ -11,24 +11,6 @@
 #include "transport/transport_internal.h"
 #include "util/log.h"
 
-static void tp_config_defaults(struct tp_config *c)
-{
-	if (c->max_message == 0)
-		c->max_message = 65536;
-	if (c->tcp_max_conns == 0)
-		c->tcp_max_conns = 4096;
-	if (c->tcp_idle_timeout == 0)
-		c->tcp_idle_timeout = 120;
-	if (c->tcp_connect_timeout_ms == 0)
-		c->tcp_connect_timeout_ms = 5000;
-	if (c->tcp_max_pending == 0)
-		c->tcp_max_pending = 4u << 20;
-	if (c->udp_batch == 0)
-		c->udp_batch = 32;
-	if (c->udp_batch > 1024)
-		c->udp_batch = 1024;
-}
-
 int tp_fd_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -42,13 +24,15 @@ int tp_fd_nonblock(int fd)
 struct tp *tp_new(struct event_base *base, const struct tp_config *cfg, tp_recv_fn recv,
 		  tp_conn_closed_fn closed, void *arg)
 {
+	/* Every value comes from the option table (config_transport()). */
+	if (!cfg || !cfg->max_message || !cfg->tcp_max_conns || !cfg->tcp_idle_timeout ||
+	    !cfg->tcp_connect_timeout_ms || !cfg->tcp_max_pending)
+		return NULL;
 	struct tp *tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return NULL;
 	tp->base = base;
-	if (cfg)
-		tp->cfg = *cfg;
-	tp_config_defaults(&tp->cfg);
+	tp->cfg = *cfg;
 	tp->recv = recv;
 	tp->closed = closed;
 	tp->arg = arg;
@@ -126,7 +110,8 @@ int tp_listen(struct tp *tp, enum tp_proto proto, const char *address, uint16_t 
 	}
 	/* port 0 asked for an ephemeral port: advertise the one we got */
 	socklen_t sl = sizeof(l->pub.local);
-	getsockname(l->pub.fd, &l->pub.local.sa, &sl);
+	if (l->pub.fd >= 0)
+		getsockname(l->pub.fd, &l->pub.local.sa, &sl);
 	l->pub.port = tp_addr_port(&l->pub.local);
 	tp_lis_set_host(l, address, advertise);
 	tp->nlis++;

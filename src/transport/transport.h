@@ -49,13 +49,13 @@ struct tp_packet {
 	uint64_t conn_id;                   /* stream connection, 0 for UDP */
 };
 
+/* Every value comes from the option table (config_transport()); none may be 0. */
 struct tp_config {
-	size_t max_message;        /* framing limit for streams (default 65536) */
-	unsigned tcp_max_conns;    /* default 4096 */
-	unsigned tcp_idle_timeout; /* seconds (default 120) */
-	unsigned tcp_connect_timeout_ms; /* default 5000 */
-	size_t tcp_max_pending;    /* bytes queued per connection before it is closed (default 4 MiB) */
-	unsigned udp_batch;        /* recvmmsg batch (default 32) */
+	size_t max_message;        /* framing limit for streams */
+	unsigned tcp_max_conns;
+	unsigned tcp_idle_timeout; /* seconds */
+	unsigned tcp_connect_timeout_ms;
+	size_t tcp_max_pending;    /* bytes queued per connection before it is closed */
 };
 
 struct tp_stats {
@@ -76,6 +76,7 @@ typedef void (*tp_trace_fn)(void *arg, const struct tp_dest *dest, const char *b
 
 struct tp;
 
+/* NULL when out of memory or when a value of cfg is missing (0). */
 struct tp *tp_new(struct event_base *base, const struct tp_config *cfg, tp_recv_fn recv,
 		  tp_conn_closed_fn closed, void *arg);
 void tp_free(struct tp *tp);
@@ -107,9 +108,12 @@ void tp_get_stats(const struct tp *tp, struct tp_stats *out);
 const char *tp_proto_name(enum tp_proto p);   /* "UDP", "TCP", ... */
 int tp_proto_parse(struct str s, enum tp_proto *out); /* case-insensitive */
 bool tp_proto_is_stream(enum tp_proto p);
+/* The default port of a transport (sip_default_port's rule for it). */
+uint16_t tp_proto_default_port(enum tp_proto p);
 /* "1.2.3.4:5060" / "[::1]:5060" */
 const char *tp_addr_str(const union tp_sockaddr *a, char *out, size_t cap);
-/* Parses a numeric IPv4/IPv6 host (brackets allowed) + port into a. */
+/* Parses a numeric IPv4/IPv6 host (brackets allowed) + port into a; an
+ * IPv4-mapped IPv6 literal (::ffff:a.b.c.d) gives the IPv4 address. */
 int tp_addr_from_ip(struct str host, uint16_t port, union tp_sockaddr *a);
 bool tp_addr_equal(const union tp_sockaddr *a, const union tp_sockaddr *b); /* ip+port */
 bool tp_addr_same_ip(const union tp_sockaddr *a, const union tp_sockaddr *b);

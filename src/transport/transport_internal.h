@@ -11,6 +11,7 @@
 
 #define TP_MAX_LISTENERS 32
 #define TP_UDP_SLOT 65536 /* > the largest UDP payload (65507) */
+#define TP_UDP_BATCH 32    /* datagrams per recvmmsg: one batch is 2 MiB of ring */
 
 struct tp;
 
@@ -63,6 +64,10 @@ struct tp {
 	struct tp_stats stats;
 	tp_trace_fn trace;
 	void *trace_arg;
+	/* capture backend (capture.c): where "sent" messages go */
+	void (*capture)(void *arg, const struct tp_dest *dest, uint64_t conn_id, const char *buf,
+			size_t len);
+	void *capture_arg;
 	/* UDP receive ring: udp_batch slots of TP_UDP_SLOT bytes, reused per batch. */
 	char *udp_ring;
 	void *udp_msgs; /* struct mmsghdr[udp_batch] + iovecs + addrs (udp.c) */

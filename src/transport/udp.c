@@ -24,7 +24,7 @@ static int udp_rx_init(struct tp *tp)
 {
 	if (tp->udp_msgs)
 		return 0;
-	size_t n = tp->cfg.udp_batch;
+	size_t n = TP_UDP_BATCH;
 	struct udp_rx *rx = calloc(1, sizeof(*rx));
 	if (!rx)
 		return -ENOMEM;
@@ -61,7 +61,7 @@ static void udp_on_read(evutil_socket_t fd, short what, void *arg)
 	struct tp_lis *l = arg;
 	struct tp *tp = l->tp;
 	struct udp_rx *rx = tp->udp_msgs;
-	unsigned n = tp->cfg.udp_batch;
+	unsigned n = TP_UDP_BATCH;
 
 	for (int round = 0; round < UDP_MAX_BATCHES_PER_EVENT; round++) {
 		for (unsigned i = 0; i < n; i++) {

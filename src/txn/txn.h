@@ -19,10 +19,16 @@
 
 struct event_base;
 
+/* Values come from the option table (sip.t1, sip.t2, sip.t4); none may be 0. */
 struct txn_config {
-	uint32_t t1_ms; /* default 500 */
-	uint32_t t2_ms; /* default 4000 */
-	uint32_t t4_ms; /* default 5000 */
+	uint32_t t1_ms;
+	uint32_t t2_ms;
+	uint32_t t4_ms;
+	/* The layer's clock in ms (monotonic); NULL = time_now_ms(). Tests and
+	 * the whole-proxy fuzzer pass a virtual clock and call
+	 * txn_layer_run_timers() after moving it. */
+	uint64_t (*now_ms)(void *arg);
+	void *clock_arg;
 };
 
 struct txn_layer;
@@ -40,15 +46,19 @@ struct txn_user {
 	void (*on_request)(void *arg, struct txn_server *st, struct sip_msg *req);
 	/* An ACK that matched no INVITE server transaction (ACK for a 2xx, §17.2.3
 	 * and RFC 6026), to be handled statelessly. The TU owns ack. */
-	void (*on_ack)(void *arg, struct sip_msg *ack, const struct tp_packet *pkt);
+	void (*on_ack)(void *arg, struct sip_msg *ack, const struct tp_packet *pkt, bool trusted);
 	/* A response for a client transaction that the TU has not released
 	 * (provisional, final, and in the Accepted state 2xx retransmissions).
-	 * Return true to take ownership of rsp (the TU then frees it). */
+	 * Only a response from the host the request went to is delivered
+	 * (RFC 3261 §18.1.2 matching by branch alone would let anyone who
+	 * learns a branch answer for the peer). Return true to take ownership
+	 * of rsp (the TU then frees it). */
 	bool (*on_response)(void *arg, struct txn_client *ct, void *user, struct sip_msg *rsp);
 	/* Timer B/F fired or the transport failed before a final response. */
 	void (*on_client_fail)(void *arg, struct txn_client *ct, void *user, enum txn_fail why);
-	/* A response matching no client transaction (§16.7: forward statelessly
-	 * if it is for us). The layer frees rsp after the call. */
+	/* A response matching no client transaction (or from the wrong host):
+	 * for the TU to count and drop (RFC 6026 §7.3: a stateful proxy forwards
+	 * no response it has no transaction for). The layer frees rsp after. */
 	void (*on_stray_response)(void *arg, struct sip_msg *rsp, const struct tp_packet *pkt);
 	/* A server transaction is being destroyed; its user pointer is passed. */
 	void (*on_server_gone)(void *arg, struct txn_server *st, void *user);
@@ -60,32 +70,55 @@ struct txn_layer *txn_layer_new(struct event_base *base, struct tp *tp,
 void txn_layer_free(struct txn_layer *L);
 
 /* Hands a parsed message from the transport to the layer, which takes
- * ownership of msg: matches it to a transaction or calls the TU. */
-void txn_layer_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt);
+ * ownership of msg: matches it to a transaction or calls the TU. trusted: the
+ * sender is a configured peer (a request's responses may then follow its Via
+ * maddr; an untrusted sender's go only back to where it sent from). */
+void txn_layer_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt,
+		       bool trusted);
 
-/* The layer's timer wheel (the TU's own timers, e.g. Timer C, live here too). */
+/* The layer's timer wheel (the TU's own timers, e.g. Timer C, live here too).
+ * Starting a timer in it re-arms the loop's wake-up by itself. */
 struct timer_wheel *txn_layer_timers(struct txn_layer *L);
+/* Fires every timer due by the layer's clock (the event loop does this by
+ * itself; for a virtual clock, call it after moving the clock). */
+void txn_layer_run_timers(struct txn_layer *L);
+/* The layer's clock, ms. */
+uint64_t txn_layer_now(const struct txn_layer *L);
 void txn_layer_counts(const struct txn_layer *L, size_t *servers, size_t *clients);
+/* Transactions that can still send a message upstream or downstream (not
+ * those only waiting out Timers D, I, J, K, L, M to absorb retransmissions):
+ * a draining proxy may exit when this is 0. Walks the tables. */
+size_t txn_layer_live(const struct txn_layer *L);
 const struct txn_config *txn_layer_config(const struct txn_layer *L);
 /* The transport's tp_conn_closed_fn owner forwards closures here: client
  * transactions waiting on that stream fail with TXN_FAIL_TRANSPORT (reported
  * from a zero-delay timer). */
 void txn_layer_conn_closed(struct txn_layer *L, uint64_t conn_id, int err);
-/* Call after starting a timer in txn_layer_timers() outside any txn callback,
- * so the loop wakes for it (otherwise it fires within 200 ms of its expiry). */
-void txn_layer_timers_changed(struct txn_layer *L);
 /* sizeof the transaction structures (for memory reports). */
 size_t txn_server_struct_size(void);
 size_t txn_client_struct_size(void);
+
+/* RFC 3261 §18.2.2 with RFC 3581 and the trust rule — where a response to a
+ * request whose top Via is v, received as src, goes. The one place this rule
+ * is written. Streams: the request's connection while it is open, else a new
+ * connection to the source IP at the Via's port. Datagrams: always the source
+ * IP (§18.2.1 records it in "received" whenever it differs from sent-by; a
+ * "received" the sender wrote itself is ignored), at the source port when the
+ * Via has rport (RFC 3581 §4; a value the sender put in rport is ignored), else
+ * at the Via's port. A maddr (§18.2.2) is followed only when trusted and
+ * numeric. v may be NULL (an unparseable Via): back to the source. */
+void txn_response_dest(const struct sip_via *v, const struct tp_packet *src, bool trusted,
+		       struct tp *tp, struct tp_dest *out);
 
 /* ---- server transactions ---- */
 struct sip_msg *txn_server_request(const struct txn_server *st);
 /* Where the request came from (for trust decisions and rport/received). */
 const struct tp_packet *txn_server_source(const struct txn_server *st); /* buf/len NULL */
+bool txn_server_trusted(const struct txn_server *st);
 void txn_server_set_user(struct txn_server *st, void *user);
 void *txn_server_user(const struct txn_server *st);
-/* Sends a response (status parsed by the caller) per §18.2.2: over the
- * request's connection, else to received/rport of the top Via. The layer keeps
+/* Sends a response (status parsed by the caller) to txn_response_dest() of
+ * the request. The layer keeps
  * a copy for retransmission. A 2xx to INVITE moves it to Accepted (RFC 6026),
  * where further 2xx may still be sent. Returns 0 or -errno. */
 int txn_server_reply(struct txn_server *st, int status, const char *buf, size_t len);

@@ -169,7 +169,7 @@ struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *de
 	ct->state = method == SIP_METHOD_INVITE ? TXN_S_CALLING : TXN_S_TRYING;
 	/* The TU may call us long after the loop woke (e.g. from a resolver
 	 * callback): measure Timers A/B/E/F from the real now. */
-	timer_wheel_set_now(L->wheel, time_now_ms());
+	timer_wheel_set_now(L->wheel, txn_layer_now(L));
 	timer_init(&ct->t_retx);
 	timer_init(&ct->t_end);
 	if (txn_table_insert(&L->clients, &ct->node,
@@ -190,7 +190,6 @@ struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *de
 		}
 		timer_start(L->wheel, &ct->t_end, txn_64t1(L), client_timeout_fired);
 	}
-	txn_layer_rearm(L);
 	return ct;
 }
 
@@ -289,11 +288,28 @@ static void client_non_invite_response(struct txn_client *ct, struct sip_msg *rs
 	client_deliver(ct, rsp);
 }
 
+/* A response is the peer's only if it comes from the host the request went
+ * to: over the request's own connection, or from the destination's IP (a
+ * server may answer from another port, or over a new connection). */
+static bool client_from_peer(const struct txn_client *ct, const struct tp_packet *pkt)
+{
+	if (ct->dest.conn_id && pkt->conn_id == ct->dest.conn_id)
+		return true;
+	return ct->dest.addr.sa.sa_family != AF_UNSPEC && tp_addr_same_ip(&ct->dest.addr, &pkt->src);
+}
+
 void txn_client_receive(struct txn_layer *L, struct sip_msg *rsp, const struct tp_packet *pkt)
 {
 	struct txn_client *ct = NULL;
 	if (rsp->status >= 100 && rsp->status <= 699)
 		ct = txn_client_lookup(L, rsp->via->branch, rsp->cseq_method);
+	if (ct && !client_from_peer(ct, pkt)) {
+		char a[64];
+		LOG_INFO("response_wrong_source", "peer=%s status=%d branch=%.*s",
+			 tp_addr_str(&pkt->src, a, sizeof(a)), rsp->status,
+			 STR_FMT(rsp->via->branch));
+		ct = NULL;
+	}
 	if (!ct) {
 		if (L->tu.on_stray_response)
 			L->tu.on_stray_response(L->tu_arg, rsp, pkt);
@@ -339,6 +355,11 @@ void txn_client_release(struct txn_client *ct)
 	ct->user = NULL;
 	if (ct->state == TXN_S_TERMINATED && !ct->busy)
 		txn_client_destroy(ct);
+}
+
+bool txn_client_is_live(const struct txn_client *ct)
+{
+	return awaiting_final(ct);
 }
 
 void txn_client_set_user(struct txn_client *ct, void *user)

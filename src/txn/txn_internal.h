@@ -36,10 +36,11 @@ int txn_table_insert(struct txn_table *t, struct txn_hnode *n, uint32_t hash);
 void txn_table_remove(struct txn_table *t, struct txn_hnode *n);
 struct txn_hnode *txn_table_find(struct txn_table *t, uint32_t hash, txn_match_fn fn,
 				 const void *arg);
-/* Any one entry (for teardown), or NULL when empty. */
 /* Some node, scanning forward from *cursor (start at 0); NULL when empty. Only
  * for emptying a table: nodes must be removed as they are returned. */
 struct txn_hnode *txn_table_any(struct txn_table *t, size_t *cursor);
+/* The sum of fn over every node (a read-only walk). */
+size_t txn_table_sum(const struct txn_table *t, size_t (*fn)(const struct txn_hnode *n));
 
 /* ---- states ---- */
 enum txn_state {
@@ -83,6 +84,7 @@ struct txn_server {
 	uint8_t key_method;      /* enum sip_method; ACK stored as INVITE */
 	bool cookie;             /* RFC 3261 branch (else RFC 2543 matching) */
 	bool reliable;
+	bool trusted;            /* sent by a configured peer (its Via maddr counts) */
 	struct tp_packet src;    /* buf/len NULL */
 };
 
@@ -121,13 +123,9 @@ uint32_t txn_client_hash(struct str branch);
 struct txn_client *txn_client_lookup(struct txn_layer *L, struct str branch,
 				     enum sip_method method);
 
-/* ---- txn_respond.c ---- */
-/* §18.2.2: where a response to req (received as src) goes. */
-int txn_response_dest(const struct sip_msg *req, const struct tp_packet *src, struct tp *tp,
-		      struct tp_dest *out);
-
 /* ---- txn_server.c ---- */
-void txn_server_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt);
+void txn_server_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt,
+			bool trusted);
 void txn_server_destroy(struct txn_server *st);
 
 /* ---- txn_client.c ---- */
@@ -135,11 +133,13 @@ void txn_client_receive(struct txn_layer *L, struct sip_msg *rsp, const struct t
 void txn_client_conn_closed(struct txn_layer *L, uint64_t conn_id);
 void txn_client_destroy(struct txn_client *ct);
 
-/* ---- txn_layer.c ---- */
-/* Re-arms the libevent timer for the wheel's next expiry. */
-void txn_layer_rearm(struct txn_layer *L);
-
 /* RFC 3261 §17.1.1.1 timer values (Table 4 of Appendix A). */
+/* Can this transaction still send a message of its own (a request or its
+ * retransmission, a final response not yet sent or still being retransmitted
+ * until ACKed)? Those only absorbing retransmissions cannot (drain). */
+bool txn_server_is_live(const struct txn_server *st);
+bool txn_client_is_live(const struct txn_client *ct);
+
 static inline uint64_t txn_t1(const struct txn_layer *L) { return L->cfg.t1_ms; }
 static inline uint64_t txn_t2(const struct txn_layer *L) { return L->cfg.t2_ms; }
 static inline uint64_t txn_t4(const struct txn_layer *L) { return L->cfg.t4_ms; }

@@ -32,7 +32,7 @@ static int server_send_last(struct txn_server *st)
 	if (!st->last)
 		return 0;
 	struct tp_dest d;
-	txn_response_dest(st->req, &st->src, st->L->tp, &d);
+	txn_response_dest(st->req->via, &st->src, st->trusted, st->L->tp, &d);
 	int64_t r = tp_send(st->L->tp, &d, st->last, st->last_len);
 	if (r < 0) {
 		char a[64];
@@ -119,7 +119,7 @@ int txn_server_reply(struct txn_server *st, int status, const char *buf, size_t 
 	default:
 		return -EINVAL; /* a final was sent already */
 	}
-	timer_wheel_set_now(L->wheel, time_now_ms()); /* Timers G/H/J/L from now */
+	timer_wheel_set_now(L->wheel, txn_layer_now(L)); /* Timers G/H/J/L from now */
 	char *copy = malloc(len);
 	if (!copy)
 		return -ENOMEM;
@@ -157,7 +157,6 @@ int txn_server_reply(struct txn_server *st, int status, const char *buf, size_t 
 		timer_start(L->wheel, &st->t_end, st->reliable ? 0 : txn_64t1(L),
 			    server_end_fired);
 	}
-	txn_layer_rearm(L);
 	return r;
 }
 
@@ -177,12 +176,12 @@ static void server_retransmission(struct txn_server *st)
 }
 
 static void server_ack(struct txn_layer *L, struct txn_server *st, struct sip_msg *ack,
-		       const struct tp_packet *pkt)
+		       const struct tp_packet *pkt, bool trusted)
 {
 	if (!st || st->state == TXN_S_ACCEPTED) {
 		/* §17.2.3 / RFC 6026 §8.7: the ACK for a 2xx is not ours. */
 		if (L->tu.on_ack)
-			L->tu.on_ack(L->tu_arg, ack, pkt);
+			L->tu.on_ack(L->tu_arg, ack, pkt, trusted);
 		else
 			sip_msg_free(ack);
 		return;
@@ -206,12 +205,13 @@ static int server_send_trying(struct txn_server *st)
 	return txn_server_reply(st, 100, buf, n);
 }
 
-void txn_server_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt)
+void txn_server_receive(struct txn_layer *L, struct sip_msg *msg, const struct tp_packet *pkt,
+			bool trusted)
 {
 	enum sip_method key = msg->method == SIP_METHOD_ACK ? SIP_METHOD_INVITE : msg->method;
 	struct txn_server *st = txn_server_lookup(L, msg, key);
 	if (msg->method == SIP_METHOD_ACK) {
-		server_ack(L, st, msg, pkt);
+		server_ack(L, st, msg, pkt, trusted);
 		return;
 	}
 	if (st) {
@@ -229,6 +229,7 @@ void txn_server_receive(struct txn_layer *L, struct sip_msg *msg, const struct t
 	st->key_method = (uint8_t)key;
 	st->cookie = txn_branch_is_cookie(msg->via->branch);
 	st->reliable = tp_proto_is_stream(pkt->proto);
+	st->trusted = trusted;
 	st->src = *pkt;
 	st->src.buf = NULL;
 	st->src.len = 0;
@@ -261,6 +262,26 @@ struct sip_msg *txn_server_request(const struct txn_server *st)
 const struct tp_packet *txn_server_source(const struct txn_server *st)
 {
 	return &st->src;
+}
+
+bool txn_server_trusted(const struct txn_server *st)
+{
+	return st->trusted;
+}
+
+/* No final yet, or an INVITE's non-2xx final still retransmitted (Timer G)
+ * until its ACK. Confirmed, Accepted and Completed non-INVITE only absorb. */
+bool txn_server_is_live(const struct txn_server *st)
+{
+	switch (st->state) {
+	case TXN_S_TRYING:
+	case TXN_S_PROCEEDING:
+		return true;
+	case TXN_S_COMPLETED:
+		return is_invite(st) && !st->reliable;
+	default:
+		return false;
+	}
 }
 
 void txn_server_set_user(struct txn_server *st, void *user)

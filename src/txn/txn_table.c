@@ -142,3 +142,13 @@ struct txn_hnode *txn_table_any(struct txn_table *t, size_t *cursor)
 		}
 	return NULL;
 }
+
+size_t txn_table_sum(const struct txn_table *t, size_t (*fn)(const struct txn_hnode *n))
+{
+	size_t sum = 0;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; t->b[k] && i < t->size[k]; i++)
+			for (const struct txn_hnode *n = t->b[k][i]; n; n = n->next)
+				sum += fn(n);
+	return sum;
+}

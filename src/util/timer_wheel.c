@@ -3,7 +3,9 @@
  * re-inserted one level down ("cascaded") when the lower level wraps. Slots are
  * circular intrusive lists, so start/stop are O(1); per-level bitmaps make
  * timer_wheel_next_delay a bounded scan (4 x 4 words). Times are ms; the wheel
- * fires a timer no earlier than its expiry and at most one tick later. */
+ * fires a timer no earlier than its expiry and at most one tick later. The
+ * wheel remembers when its owner will wake and tells it when a new timer is due
+ * sooner, so the owner's single OS timer is always armed for the earliest one. */
 #include "util/timer_wheel.h"
 
 #include <stdlib.h>
@@ -22,6 +24,10 @@ struct timer_wheel {
 	uint64_t cur;   /* tick being processed: ticks < cur have fully fired */
 	unsigned tick;  /* ms per tick */
 	size_t count;   /* pending timers */
+	uint64_t wake_at; /* ms the owner wakes at (last next_delay), UINT64_MAX none */
+	bool advancing;   /* inside timer_wheel_advance: the owner re-arms after it */
+	timer_wheel_notify_fn notify;
+	void *notify_arg;
 	/* Set bit = slot may be non-empty; cleared lazily when found empty. */
 	uint64_t bits[TW_LEVELS][TW_WORDS];
 	struct timer slot[TW_LEVELS][TW_SLOTS]; /* circular list heads */
@@ -67,6 +73,7 @@ struct timer_wheel *timer_wheel_new(uint64_t now_ms, unsigned tick_ms)
 	w->tick = tick_ms ? tick_ms : 1;
 	w->now = now_ms;
 	w->cur = now_ms / w->tick;
+	w->wake_at = UINT64_MAX;
 	for (int l = 0; l < TW_LEVELS; l++)
 		for (unsigned s = 0; s < TW_SLOTS; s++)
 			list_init(&w->slot[l][s]);
@@ -113,6 +120,15 @@ void timer_start(struct timer_wheel *w, struct timer *t, uint64_t delay_ms, time
 	t->fn = fn;
 	t->expires = delay_ms > UINT64_MAX - w->now ? UINT64_MAX : w->now + delay_ms;
 	wheel_insert(w, t);
+	/* Due (at tick resolution) before the owner wakes: have it re-arm. */
+	if (w->notify && !w->advancing && t->expires / w->tick + 1 < w->wake_at / w->tick)
+		w->notify(w->notify_arg);
+}
+
+void timer_wheel_set_notify(struct timer_wheel *w, timer_wheel_notify_fn fn, void *arg)
+{
+	w->notify = fn;
+	w->notify_arg = arg;
 }
 
 void timer_stop(struct timer_wheel *w, struct timer *t)
@@ -222,6 +238,7 @@ unsigned timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms)
 	w->now = now_ms;
 	uint64_t target = now_ms / w->tick;
 	unsigned fired = 0;
+	w->advancing = true;
 	for (;;) {
 		if (w->count == 0) {
 			w->cur = target;
@@ -239,6 +256,7 @@ unsigned timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms)
 				wheel_cascade(w, l, (unsigned)(w->cur >> (TW_BITS * l)) & TW_MASK);
 		}
 	}
+	w->advancing = false;
 	return fired;
 }
 
@@ -266,7 +284,7 @@ static int wheel_find(struct timer_wheel *w, int l, unsigned start)
 	return -1;
 }
 
-uint64_t timer_wheel_next_delay(struct timer_wheel *w)
+static uint64_t wheel_next_delay(struct timer_wheel *w)
 {
 	if (w->count == 0)
 		return UINT64_MAX;
@@ -291,6 +309,13 @@ uint64_t timer_wheel_next_delay(struct timer_wheel *w)
 		return UINT64_MAX;
 	uint64_t at_ms = best * w->tick;
 	return at_ms > w->now ? at_ms - w->now : 0;
+}
+
+uint64_t timer_wheel_next_delay(struct timer_wheel *w)
+{
+	uint64_t d = wheel_next_delay(w);
+	w->wake_at = d == UINT64_MAX ? UINT64_MAX : w->now + d;
+	return d;
 }
 
 void timer_wheel_set_now(struct timer_wheel *w, uint64_t now_ms)

@@ -24,6 +24,13 @@ struct timer_wheel;
 
 /* tick_ms: resolution (10 ms is right for SIP: T1 = 500 ms). */
 struct timer_wheel *timer_wheel_new(uint64_t now_ms, unsigned tick_ms);
+
+/* The owner sleeps until the wake-up timer_wheel_next_delay() last gave it.
+ * When a timer is started that falls due before that wake-up, the wheel calls
+ * fn so the owner re-arms: nobody who starts a timer has to remember to.
+ * Never called from inside timer_wheel_advance (the owner re-arms after it). */
+typedef void (*timer_wheel_notify_fn)(void *arg);
+void timer_wheel_set_notify(struct timer_wheel *w, timer_wheel_notify_fn fn, void *arg);
 void timer_wheel_free(struct timer_wheel *w);
 
 static inline void timer_init(struct timer *t)
@@ -44,7 +51,8 @@ unsigned timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms);
  * at the next advance): lets code outside the loop's wakeup start timers
  * relative to the real time without re-entering callbacks. */
 void timer_wheel_set_now(struct timer_wheel *w, uint64_t now_ms);
-/* Milliseconds until the earliest pending timer (UINT64_MAX if none). */
+/* Milliseconds until the earliest pending timer (UINT64_MAX if none); the
+ * wheel takes the answer as the owner's next wake-up (see set_notify). */
 uint64_t timer_wheel_next_delay(struct timer_wheel *w);
 size_t timer_wheel_count(const struct timer_wheel *w);
 uint64_t timer_wheel_now(const struct timer_wheel *w);

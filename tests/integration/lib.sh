@@ -41,6 +41,10 @@ P_SEND=$((IT_PORT_BASE + 25))
 P_VICTIM=$((IT_PORT_BASE + 30))
 P_SIM=$((IT_PORT_BASE + 40))
 
+# The user part of the proxy's Record-Route values: a flow token (RFC 5626 §5.2)
+# when the dialog has an endpoint on one side (a regex: optional, hex).
+IT_RR_USER='([0-9a-f]+@)?'
+
 # Addresses: UAC on .2, SIP Server on .3, proxy on .1 (brief's layout).
 A_PROXY=${A_PROXY:-127.0.0.1}
 A_UAC=${A_UAC:-127.0.0.2}

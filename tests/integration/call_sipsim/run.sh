@@ -16,7 +16,7 @@ it_xml "$IT_XML/uac_call.xml" "$IT_TMP/uac_call.xml"
 it_sipp_ok uac -sf "$IT_TMP/uac_call.xml" -i "$A_UAC" -p "$P_UAC" -t u1 -m 20 -r 20 -l 10 \
 	-s sim "$(it_hostport "$A_PROXY" "$P_PROXY")"
 it_assert_eq "$(it_sipp_stat uac 'Successful call')" 20 "UAC successful calls"
-it_assert_grep "$IT_TMP/uac.msg.log" "^Record-Route: *<sip:$A_PROXY:$P_PROXY;[^>]*lr" \
+it_assert_grep "$IT_TMP/uac.msg.log" "^Record-Route: *<sip:$IT_RR_USER$A_PROXY:$P_PROXY;[^>]*lr" \
 	"UAC sees the proxy's Record-Route (copied by sipsim into the 200)"
 it_alive "$SIM_PID" sipsim
 it_proxy_alive

@@ -9,7 +9,7 @@ it_proxy_conf servers="$A_UAS:$P_UAS:udp"
 it_proxy_start
 it_call call 50 u1 u1
 
-rr="<sip:$A_PROXY:$P_PROXY;[^>]*lr"
+rr="<sip:$IT_RR_USER$A_PROXY:$P_PROXY;[^>]*lr"
 it_assert_grep "$IT_TMP/uas.msg.log" "^Record-Route: *$rr" "UAS sees the proxy's Record-Route"
 it_assert_grep "$IT_TMP/uac.msg.log" "^Record-Route: *$rr" "UAC sees the proxy's Record-Route"
 # §16.12: in-dialog BYE carries Route to the proxy and the proxy strips it.

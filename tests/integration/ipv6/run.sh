@@ -11,7 +11,7 @@ it_proxy_start
 # by address alone would route the UAC's INVITE by Request-URI: aim it at the UAS so
 # the call completes either way; what is checked is the IPv6 Via/Record-Route.
 IT_RURI_HOST="[remote_ip]:$P_UAS" it_call v6 20 u1 u1
-it_assert_grep "$IT_TMP/uas.msg.log" "^Record-Route: *<sip:\[::1\]:$P_PROXY;[^>]*lr" "IPv6 Record-Route at UAS"
+it_assert_grep "$IT_TMP/uas.msg.log" "^Record-Route: *<sip:$IT_RR_USER\[::1\]:$P_PROXY;[^>]*lr" "IPv6 Record-Route at UAS"
 it_assert_grep "$IT_TMP/uas.msg.log" "^Via: SIP/2.0/UDP \[::1\]:$P_PROXY;branch=" "IPv6 Via of the proxy"
 it_proxy_alive
 it_pass

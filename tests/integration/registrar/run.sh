@@ -5,8 +5,11 @@
 # An endpoint (sipp, 127.0.0.2) registers with digest auth through the proxy to the
 # simulator; the binding appears in /registrations; the SIP Server then calls the
 # AOR through the proxy (RFC 3261 §16.5 location service) and the endpoint answers
-# over UDP, then over TCP on its own connection. A wrong password gets the server's
-# 403 and stores nothing.
+# over UDP, then over TCP on its own connection; the in-dialog BYE reaches it down
+# that connection by the flow token in the proxy's Record-Route (RFC 5626 §5.3). A
+# request to the registered Contact itself is not steered by the binding (Contacts
+# are the endpoints' words: issue "Contact takeover"). A wrong password gets the
+# server's 403 and stores nothing.
 . "$(dirname "$0")/../lib.sh"
 
 SIPSIM=$SIPPROXY_BUILD_DIR/sipsim
@@ -29,7 +32,7 @@ for tp in udp tcp; do
 	it_log "endpoint over $tp"
 	calls=1 adv=$A_UAC:$port
 	# over TCP the phone advertises a Contact nobody can connect to (as behind NAT)
-	[ $tp = tcp ] && calls=2 adv=$A_UAC:$P_VICTIM
+	[ $tp = tcp ] && adv=$A_UAC:$P_VICTIM
 	it_start ep_$tp $ENDPOINT --proto $tp --local "$A_UAC:$port" --proxy "$PROXY" \
 		--user alice --password alice-secret --answer $calls --timeout 30 --advertise "$adv"
 	EP=$IT_LAST_PID
@@ -47,11 +50,12 @@ for tp in udp tcp; do
 		>"$IT_TMP/call_$tp.out" 2>&1 || it_fail "call to the registered AOR over $tp failed: $(cat "$IT_TMP/call_$tp.out")"
 	it_assert_grep "$IT_TMP/call_$tp.out" "status=200" "call answered by the endpoint"
 	if [ $tp = tcp ]; then
-		# Request-URI = the registered Contact itself (RFC 3261 §16.5): the endpoint
-		# accepts no connections, so only its own connection (the flow) reaches it.
+		# Request-URI = the registered Contact itself, out of any dialog: the proxy
+		# sends it where the URI says (nobody listens there), not down the flow.
 		"$SIPSIM" --call "alice@$adv;transport=tcp" --via-proxy "$PROXY" --hold-ms 200 \
-			>"$IT_TMP/call_contact.out" 2>&1 || it_fail "call to the registered Contact failed: $(cat "$IT_TMP/call_contact.out")"
-		it_assert_grep "$IT_TMP/call_contact.out" "status=200" "call to the Contact over the flow"
+			>"$IT_TMP/call_contact.out" 2>&1 || true
+		it_assert_nogrep "$IT_TMP/call_contact.out" "status=200" \
+			"a bare Contact is not routed by the binding"
 	fi
 	rc=0
 	it_wait_exit "$EP" "endpoint $tp" 20 || rc=$?

@@ -7,7 +7,7 @@
 it_proxy_conf servers="$A_UAS:$P_UAS:tcp"
 it_proxy_start
 it_call tcp 20 t1 t1
-rr="<sip:$A_PROXY:$P_PROXY;[^>]*lr"
+rr="<sip:$IT_RR_USER$A_PROXY:$P_PROXY;[^>]*lr"
 it_assert_grep "$IT_TMP/uas.msg.log" "^Record-Route: *$rr" "UAS sees the proxy's Record-Route"
 it_assert_grep "$IT_TMP/uas.msg.log" "^Via: SIP/2.0/TCP $A_PROXY:$P_PROXY;" "proxy Via says TCP"
 it_assert_eq "$(it_msg_count "$IT_TMP/uas.msg.log" '^BYE ' '')" 20 "BYEs at the UAS"

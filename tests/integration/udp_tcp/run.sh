@@ -9,7 +9,7 @@ it_proxy_start
 it_call udptcp 20 u1 t1
 # The first INVITE at the UAS: count the proxy's RR values (one header or two).
 first=$(awk '/^INVITE /{f=1} f && /^Record-Route:/{print} f && /^\r?$/{exit}' "$IT_TMP/uas.msg.log")
-n=$(printf '%s\n' "$first" | grep -o "<sip:$A_PROXY:${P_PROXY}[^>]*>" | wc -l)
+n=$(printf '%s\n' "$first" | grep -oE "<sip:$IT_RR_USER$A_PROXY:${P_PROXY}[^>]*>" | wc -l)
 it_assert_eq "$n" 2 "Record-Route values of the proxy seen by the UAS ($first)"
 printf '%s\n' "$first" | grep -q "transport=tcp" || it_fail "no transport=tcp Record-Route: $first"
 it_assert_eq "$(it_msg_count "$IT_TMP/uas.msg.log" '^BYE ' '^Route:')" 0 "both Route entries removed from BYE"

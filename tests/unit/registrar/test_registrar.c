@@ -69,30 +69,53 @@ static int teardown(void **state)
 }
 
 /* Runs one REGISTER/2xx exchange through the registrar. */
-static int exchange(struct fixture *f, const char *call_id, unsigned cseq, const char *req_hdrs,
-		    const char *rsp_hdrs, int64_t now)
+/* One REGISTER of aor ("alice" or "mallory") through the registrar; path:
+ * whether the sender is an SBC (RFC 3327). */
+static int exchange_as(struct fixture *f, const char *user, bool path, const char *call_id,
+		       unsigned cseq, const char *req_hdrs, const char *rsp_hdrs, int64_t now)
 {
 	char req[2048], rsp[2048];
 	snprintf(req, sizeof(req), reg_fmt, cseq, call_id, cseq, req_hdrs);
 	snprintf(rsp, sizeof(rsp), ok_fmt, rsp_hdrs);
+	if (strcmp(user, "alice") != 0) {
+		char *to = strstr(req, "alice@Example.COM");
+		memcpy(to, "zelda", 5); /* same length: another AOR */
+	}
 	struct sip_msg *q = parse(req), *s = parse(rsp);
-	int n = registrar_on_2xx(f->reg, q, &f->src, s, now);
+	int n = registrar_on_2xx(f->reg, q, &f->src, s, path, now);
 	sip_msg_free(q);
 	sip_msg_free(s);
 	return n;
 }
 
-static int count_live(struct fixture *f, int64_t now, struct registrar_target *t, unsigned max)
+static int exchange(struct fixture *f, const char *call_id, unsigned cseq, const char *req_hdrs,
+		    const char *rsp_hdrs, int64_t now)
 {
-	struct sip_msg *inv = parse("INVITE sip:alice@example.com SIP/2.0\r\n"
-				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKx\r\n"
-				    "To: <sip:alice@example.com>\r\nFrom: <sip:s@x>;tag=1\r\n"
-				    "Call-ID: i1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	return exchange_as(f, "alice", false, call_id, cseq, req_hdrs, rsp_hdrs, now);
+}
+
+/* The live targets of user@host (Request-URI ruri_host, e.g. "example.com"). */
+static int lookup_ruri(struct fixture *f, const char *ruri, int64_t now,
+		       struct registrar_target *t, unsigned max)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "INVITE %s SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKx\r\n"
+		 "To: <sip:alice@example.com>\r\nFrom: <sip:s@x>;tag=1\r\n"
+		 "Call-ID: i1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		 ruri);
+	struct sip_msg *inv = parse(text);
 	struct arena *a = arena_new(1024);
 	int n = registrar_lookup(f->reg, inv, now, t, max, a);
 	arena_free(a); /* slices in t are not used after this by callers */
 	sip_msg_free(inv);
 	return n;
+}
+
+static int count_live(struct fixture *f, int64_t now, struct registrar_target *t, unsigned max)
+{
+	return lookup_ruri(f, "sip:alice@example.com", now, t, max);
 }
 
 /* §10.3 step 7: a binding is stored with what the 2xx granted. */
@@ -148,11 +171,11 @@ static void test_out_of_order_cseq(void **state)
 	assert_int_equal(count_live(f, 20000, t, 4), 1); /* still the CSeq 5 grant */
 }
 
-/* §16.5: highest q first; RFC 3327 Path kept as the route. */
+/* §16.5: highest q first; RFC 3327 Path from an SBC kept as the route. */
 static void test_q_and_path(void **state)
 {
 	struct fixture *f = *state;
-	exchange(f, "c1", 1,
+	exchange_as(f, "alice", true, "c1", 1,
 		 "Path: <sip:sbc.example.net;lr>\r\n"
 		 "Contact: <sip:alice@10.0.0.5>;q=0.5, <sip:alice@10.0.0.6>;q=0.9\r\n",
 		 "Contact: <sip:alice@10.0.0.5>;q=0.5;expires=300, "
@@ -205,34 +228,94 @@ static void test_instance_reg_id(void **state)
 	assert_int_equal(count_live(f, 30, t, 4), 2); /* another flow of the device */
 }
 
-/* §16.5: a Request-URI that is a registered Contact reaches that binding's
- * flow; an unknown contact is not the registrar's. */
-static void test_lookup_by_contact(void **state)
+/* RFC 3327 §5: a Path from anyone but an SBC is not stored (the proxy removed
+ * it before forwarding): the contact is reached through its own flow. */
+static void test_path_untrusted(void **state)
 {
 	struct fixture *f = *state;
-	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5:5060>, <sip:alice@10.0.0.6>\r\n",
-		 "Contact: <sip:alice@10.0.0.5:5060>;expires=300, <sip:alice@10.0.0.6>;expires=300\r\n",
-		 0);
-	struct sip_msg *bye = parse("BYE sip:alice@10.0.0.5:5060 SIP/2.0\r\n"
-				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKy\r\n"
-				    "To: <sip:alice@example.com>;tag=2\r\nFrom: <sip:s@x>;tag=1\r\n"
-				    "Call-ID: i2\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
-	struct sip_msg *other = parse("BYE sip:bob@10.9.9.9 SIP/2.0\r\n"
-				      "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKz\r\n"
-				      "To: <sip:bob@x>;tag=2\r\nFrom: <sip:s@x>;tag=1\r\n"
-				      "Call-ID: i3\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
-	struct arena *a = arena_new(1024);
+	exchange(f, "c1", 1,
+		 "Path: <sip:127.0.0.9:5999;lr>\r\nContact: <sip:alice@10.0.0.5>\r\n",
+		 "Contact: <sip:alice@10.0.0.5>;expires=300\r\n", 0);
 	struct registrar_target t[4];
-	assert_int_equal(registrar_lookup(f->reg, bye, 10, t, 4, a), 1);
-	assert_true(str_eq(t[0].uri, STR_LIT("sip:alice@10.0.0.5:5060")));
+	assert_int_equal(count_live(f, 10, t, 4), 1);
+	assert_int_equal(t[0].path.len, 0);
+}
+
+/* Contacts are endpoints' words: a Request-URI equal to a registered Contact
+ * is not looked up (in-dialog requests follow our flow token), so another
+ * AOR registering the same Contact steers nothing, and its removal leaves
+ * the first AOR's binding alone. */
+static void test_shared_contact(void **state)
+{
+	struct fixture *f = *state;
+	const char *c = "Contact: <sip:alice@10.0.0.5:5060>\r\n";
+	const char *g = "Contact: <sip:alice@10.0.0.5:5060>;expires=300\r\n";
+	exchange(f, "c1", 1, c, g, 0);
+	tp_addr_from_ip(str_cstr("192.0.2.66"), 6666, &f->src.src); /* the attacker */
+	exchange_as(f, "zelda", false, "m1", 1, c, g, 0);
+	struct registrar_target t[4];
+	assert_int_equal(lookup_ruri(f, "sip:alice@10.0.0.5:5060", 10, t, 4), -1);
+	assert_int_equal(count_live(f, 10, t, 4), 1);
+	assert_int_equal(tp_addr_port(&t[0].source), 40000); /* alice's own flow */
+	exchange_as(f, "zelda", false, "m1", 2, "Contact: <sip:alice@10.0.0.5:5060>;expires=0\r\n",
+		    "", 20);
+	assert_int_equal(count_live(f, 30, t, 4), 1);
 	assert_int_equal(tp_addr_port(&t[0].source), 40000);
-	assert_int_equal(registrar_lookup(f->reg, other, 10, t, 4, a), -1);
-	/* once unregistered, the contact is nobody's */
-	exchange(f, "c1", 2, "Contact: <sip:alice@10.0.0.5:5060>;expires=0\r\n", "", 20);
-	assert_int_equal(registrar_lookup(f->reg, bye, 30, t, 4, a), -1);
-	arena_free(a);
-	sip_msg_free(bye);
-	sip_msg_free(other);
+}
+
+/* §10.3 step 7: Contacts compare by the §19.1.4 URI rules, not byte for
+ * byte: a refresh spelled differently is the same binding. */
+static void test_contact_uri_compare(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 1, "Contact: <sip:alice@HOST.example:5060;transport=UDP>\r\n", "", 0);
+	exchange(f, "c1", 2, "Contact: <sip:alice@host.example:5060;transport=udp>\r\n", "", 10);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 20, t, 4), 1);
+	exchange(f, "c1", 3, "Contact: <sip:alice@host.example:5060;transport=udp>;expires=0\r\n",
+		 "", 30);
+	assert_int_equal(count_live(f, 40, t, 4), 0);
+}
+
+/* §10.3 step 8: a 2xx without Contact but with an Expires header grants that. */
+static void test_2xx_expires_header(void **state)
+{
+	struct fixture *f = *state;
+	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5>\r\nExpires: 3600\r\n",
+		 "Expires: 60\r\n", 0);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 59999, t, 4), 1);
+	assert_int_equal(count_live(f, 60000, t, 4), 0);
+}
+
+/* "Is this URI mine" is host and port: a domain without a port serves no
+ * port or our SIP ports (user@<our IP>:<a SIP Server's port> is the
+ * server's); a domain with a port serves exactly that port. */
+static void test_domain_port(void **state)
+{
+	(void)state;
+	char err[128];
+	struct store *st = store_mem_new(NULL, err, sizeof(err));
+	struct registrar_config rc = {.domains = {"127.0.0.1", "b.example:5070", "[::1]:5080"},
+				      .n_domains = 3,
+				      .ports = {5060, 5062},
+				      .n_ports = 2};
+	struct registrar *r = registrar_new(&rc, st);
+	struct sip_uri u;
+	const char *yes[] = {"sip:x@127.0.0.1", "sip:x@127.0.0.1:5060", "sip:x@127.0.0.1:5062",
+			     "sip:x@b.example:5070", "sip:x@B.EXAMPLE:5070", "sip:x@[::1]:5080"};
+	const char *no[] = {"sip:x@127.0.0.1:5090", "sip:x@b.example", "sip:x@b.example:5060",
+			    "sip:x@[::1]", "sip:x@127.0.0.2", "tel:+123"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		assert_int_equal(sip_uri_parse(str_cstr(yes[i]), &u), 0);
+		assert_true(registrar_serves(r, &u));
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		assert_int_equal(sip_uri_parse(str_cstr(no[i]), &u), 0);
+		assert_false(registrar_serves(r, &u));
+	}
+	registrar_free(r);
+	store_free(st);
 }
 
 /* §10.3 step 5: AOR canonical form. */
@@ -255,7 +338,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order_cseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_q_and_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_domain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lookup_by_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_untrusted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_uri_compare, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_2xx_expires_header, setup, teardown),
+		cmocka_unit_test(test_domain_port),
 		cmocka_unit_test_setup_teardown(test_instance_reg_id, setup, teardown),
 		cmocka_unit_test(test_aor_canonical),
 	};

@@ -73,7 +73,9 @@ static struct answer now(struct resolver *r, struct sip_uri u)
 static void test_resolver_ip_literals(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct resolver_config cfg = {.servers = "127.0.0.1:9"}; /* never asked */
+	struct resolver_config cfg = {.servers = "127.0.0.1:9", /* never asked */
+				      .timeout_ms = 500, .tries = 1, .have_udp = true,
+				      .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	assert_non_null(r);
 	struct answer a = now(r, mk_uri(SIP_URI_SIP, "192.0.2.1", 0, NULL, NULL));
@@ -293,7 +295,7 @@ static void test_resolver_cancel_and_free(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct resolver_config cfg = {.servers = "127.0.0.1:15253", .timeout_ms = 200,
-				      .tries = 1};
+				      .tries = 1, .have_udp = true, .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	struct answer a = {0}, b = {0};
 	struct sip_uri u = mk_uri(SIP_URI_SIP, "x.test", 0, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "frame_fallback.h"
+#include "../unit_config.h"
 #include "transport/transport.h"
 
 #define MAXPKT 16
@@ -83,7 +84,8 @@ static struct fx *fx_new(const struct tp_config *cfg, uint16_t port)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	f->base = event_base_new();
-	f->tp = tp_new(f->base, cfg, on_recv, on_closed, f);
+	struct tp_config c = unit_tp_config(cfg);
+	f->tp = tp_new(f->base, &c, on_recv, on_closed, f);
 	assert_non_null(f->tp);
 	if (port)
 		assert_int_equal(tp_listen(f->tp, TP_TCP, "127.0.0.1", port, NULL), 0);

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "frame_fallback.h"
+#include "../unit_config.h"
 #include "transport/transport.h"
 
 #define MAXPKT 64
@@ -64,7 +65,8 @@ static void run_until(struct fx *f, unsigned n)
 static struct fx *fx_new(unsigned batch)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct tp_config cfg = {.udp_batch = batch};
+	(void)batch; /* one recvmmsg batch is TP_UDP_BATCH datagrams */
+	struct tp_config cfg = unit_tp_config(NULL);
 	f->base = event_base_new();
 	f->tp = tp_new(f->base, &cfg, on_recv, NULL, f);
 	assert_non_null(f->tp);
@@ -158,14 +160,14 @@ static void test_udp_batch(void **state)
 	union tp_sockaddr me, to;
 	int fd = client(AF_INET, "127.0.0.1", &me);
 	tp_addr_from_ip(STR_LIT("127.0.0.1"), 15202, &to);
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 60; i++) {
 		char m[32];
 		int len = snprintf(m, sizeof(m), "msg %d", i);
 		assert_int_equal(sendto(fd, m, (size_t)len, 0, &to.sa, tp_addr_len(&to)), len);
 	}
-	run_until(f, 50);
-	assert_int_equal(f->n, 50);
-	for (int i = 0; i < 50; i++) {
+	run_until(f, 60);
+	assert_int_equal(f->n, 60);
+	for (int i = 0; i < 60; i++) {
 		char m[32];
 		snprintf(m, sizeof(m), "msg %d", i);
 		assert_string_equal(f->data[i], m);

@@ -175,7 +175,7 @@ static void test_100k_clients(void **state)
 				 "CSeq: 1 OPTIONS\r\n"
 				 "Content-Length: 0\r\n\r\n",
 				 br, br);
-		txn_layer_receive(f->L, msg_parse(m, (size_t)n), &pkt);
+		txn_layer_receive(f->L, msg_parse(m, (size_t)n), &pkt, false);
 		txn_client_release(cts[i]);
 	}
 	free(cts);

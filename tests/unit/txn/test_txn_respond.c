@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config/config.h"
 #include "sip/msg.h"
 #include "transport/transport.h"
 #include "txn/txn_internal.h"
@@ -51,8 +52,12 @@ static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	e->base = event_base_new();
-	struct tp_config c = {0};
+	struct config cfg;
+	config_defaults(&cfg);
+	struct tp_config c;
+	config_transport(&cfg, &c);
 	e->tp = tp_new(e->base, &c, no_recv, NULL, NULL);
+	assert_non_null(e->tp);
 	e->pkt.proto = TP_UDP;
 	tp_addr_from_ip(str_cstr("127.0.0.1"), 15350, &e->pkt.src);
 	*state = e;
@@ -68,13 +73,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Returns "ip:port" of the destination chosen for via. */
-static const char *dest_for(struct env *e, const char *via, struct tp_dest *d, char *out)
+/* Returns "ip:port" of the destination chosen for via (from a trusted or an
+ * untrusted sender). */
+static const char *dest_as(struct env *e, bool trusted, const char *via, struct tp_dest *d,
+			   char *out)
 {
 	struct sip_msg *m = req_with_via(via);
-	assert_int_equal(txn_response_dest(m, &e->pkt, e->tp, d), 0);
+	txn_response_dest(m->via, &e->pkt, trusted, e->tp, d);
 	sip_msg_free(m);
 	return tp_addr_str(&d->addr, out, 64);
+}
+
+static const char *dest_for(struct env *e, const char *via, struct tp_dest *d, char *out)
+{
+	return dest_as(e, false, via, d, out);
 }
 
 /* §18.2.2 unreliable: the source address ("received") at the sent-by port,
@@ -94,7 +106,8 @@ static void test_udp_received_and_port(void **state)
 	assert_int_equal(d.proto, TP_UDP);
 }
 
-/* RFC 3581 §4: a bare rport means the source port. */
+/* RFC 3581 §4: rport means the source port; a value the sender wrote in it
+ * is not a port to aim at. */
 static void test_rport(void **state)
 {
 	struct env *e = *state;
@@ -102,17 +115,35 @@ static void test_rport(void **state)
 	char a[64];
 	assert_string_equal(dest_for(e, "SIP/2.0/UDP 192.0.2.9:5070;rport;branch=z9hG4bK1", &d, a),
 			    "127.0.0.1:15350");
+	assert_string_equal(
+		dest_for(e, "SIP/2.0/UDP 192.0.2.9:5070;rport=6379;branch=z9hG4bK1", &d, a),
+		"127.0.0.1:15350");
 }
 
-/* §18.2.2: maddr wins over the source address. */
+/* §18.2.2: maddr is followed for a configured peer only (numeric); an
+ * endpoint's maddr would aim our responses at a third host. */
 static void test_maddr(void **state)
 {
 	struct env *e = *state;
 	struct tp_dest d;
 	char a[64];
+	const char *via = "SIP/2.0/UDP 192.0.2.9:5070;maddr=127.0.0.3;branch=z9hG4bK1";
+	assert_string_equal(dest_as(e, true, via, &d, a), "127.0.0.3:5070");
+	assert_string_equal(dest_as(e, false, via, &d, a), "127.0.0.1:5070");
 	assert_string_equal(
-		dest_for(e, "SIP/2.0/UDP 192.0.2.9:5070;maddr=127.0.0.3;branch=z9hG4bK1", &d, a),
-		"127.0.0.3:5070");
+		dest_as(e, true, "SIP/2.0/UDP 192.0.2.9:5070;maddr=evil.example;branch=z9hG4bK1",
+			&d, a),
+		"127.0.0.1:5070");
+}
+
+/* No parseable Via (a 400 to a broken request): back to the source. */
+static void test_no_via(void **state)
+{
+	struct env *e = *state;
+	struct tp_dest d;
+	char a[64];
+	txn_response_dest(NULL, &e->pkt, false, e->tp, &d);
+	assert_string_equal(tp_addr_str(&d.addr, a, sizeof(a)), "127.0.0.1:15350");
 }
 
 /* §18.2.2 reliable: the request's connection if still open; once closed, a
@@ -138,6 +169,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_received_and_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rport, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maddr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_via, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_closed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -351,7 +351,7 @@ static void test_rfc4475_badbranch(void **state)
 	for (int i = 0; i < 2; i++) {
 		struct sip_msg *m = msg_parse(text, strlen(text));
 		assert_non_null(m);
-		txn_layer_receive(f->L, m, &pkt);
+		txn_layer_receive(f->L, m, &pkt, false);
 	}
 	assert_int_equal(f->n_request, 1);
 	char other[1024];
@@ -359,7 +359,7 @@ static void test_rfc4475_badbranch(void **state)
 	memcpy(strstr(other, "CSeq: 8"), "CSeq: 9", 7);
 	struct sip_msg *m = msg_parse(other, strlen(other));
 	assert_non_null(m);
-	txn_layer_receive(f->L, m, &pkt);
+	txn_layer_receive(f->L, m, &pkt, false);
 	assert_int_equal(f->n_request, 2);
 	size_t s, c;
 	txn_layer_counts(f->L, &s, &c);
@@ -394,7 +394,7 @@ static void test_100k_servers(void **state)
 				 i, i);
 		struct sip_msg *msg = msg_parse(m, (size_t)n);
 		assert_non_null(msg);
-		txn_layer_receive(f->L, msg, &pkt);
+		txn_layer_receive(f->L, msg, &pkt, false);
 	}
 	struct mallinfo2 mi1 = mallinfo2();
 	size_t s, c;
@@ -413,7 +413,7 @@ static void test_100k_servers(void **state)
 				 "CSeq: 1 MESSAGE\r\n"
 				 "Content-Length: 0\r\n\r\n",
 				 i, i);
-		txn_layer_receive(f->L, msg_parse(m, (size_t)n), &pkt);
+		txn_layer_receive(f->L, msg_parse(m, (size_t)n), &pkt, false);
 	}
 	assert_int_equal(f->n_request, N);
 	long long per_server = ((long long)mi1.uordblks - (long long)mi0.uordblks) / N;

@@ -24,6 +24,7 @@
 #include "sip/build.h"
 #include "sip/msg.h"
 #include "transport/transport.h"
+#include "../unit_config.h"
 #include "txn/txn.h"
 
 #ifndef PROXY_PORT
@@ -70,7 +71,7 @@ static void fx_recv(void *arg, const struct tp_packet *pkt)
 	struct fx *f = arg;
 	struct sip_msg *m = msg_parse(pkt->buf, pkt->len);
 	if (m)
-		txn_layer_receive(f->L, m, pkt);
+		txn_layer_receive(f->L, m, pkt, false);
 }
 
 static void fx_closed(void *arg, uint64_t conn_id, int err)
@@ -109,7 +110,7 @@ static void tu_request(void *arg, struct txn_server *st, struct sip_msg *req)
 		reply(f, st, f->auto_status, f->auto_tag);
 }
 
-static void tu_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt)
+static void tu_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt, bool trusted)
 {
 	struct fx *f = arg;
 	(void)pkt;
@@ -177,12 +178,12 @@ static struct fx *fx_new(uint32_t t1, uint32_t t4)
 	assert_non_null(f);
 	f->base = event_base_new();
 	assert_non_null(f->base);
-	struct tp_config tc = {0};
+	struct tp_config tc = unit_tp_config(NULL);
 	f->tp = tp_new(f->base, &tc, fx_recv, fx_closed, f);
 	assert_non_null(f->tp);
 	assert_int_equal(tp_listen(f->tp, TP_UDP, "127.0.0.1", PROXY_PORT, NULL), 0);
 	assert_int_equal(tp_listen(f->tp, TP_TCP, "127.0.0.1", PROXY_PORT, NULL), 0);
-	struct txn_config c = {t1, t1 * 8 > 4000 ? 4000 : t1 * 8, t4};
+	struct txn_config c = {.t1_ms = t1, .t2_ms = t1 * 8 > 4000 ? 4000 : t1 * 8, .t4_ms = t4};
 	f->L = txn_layer_new(f->base, f->tp, &c, &tu, f);
 	assert_non_null(f->L);
 	f->peer = udp_socket(PEER_PORT);

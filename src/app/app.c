@@ -1,0 +1,202 @@
+/* app.c — the composition root (app.h): which object owns which, in what
+ * order they are built and torn down, and how they are wired (the cluster
+ * answers the proxy's routing questions, the registrar is its location
+ * service, admin reads them through getters). */
+#include "app/app.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin/admin.h"
+#include "admin/registrations.h"
+#include "cluster/cluster.h"
+#include "registrar/registrar_hooks.h"
+#include "store/store.h"
+#include "util/log.h"
+
+struct app {
+	struct event_base *base;
+	const struct config *cfg;
+	struct cluster *cluster;
+	struct proxy *proxy;
+	struct store *store;
+	struct registrar *registrar;
+	struct admin *admin;
+	struct event *maintenance;
+	unsigned ticks;
+};
+
+static void admin_proxy_stats(void *arg, struct proxy_stats *out)
+{
+	proxy_get_stats(arg, out);
+}
+
+static void admin_tp_stats(void *arg, struct tp_stats *out)
+{
+	tp_get_stats(proxy_transport(arg), out);
+}
+
+/* Drops expired bindings; every snapshot interval writes the store to disk
+ * so a restart loses no binding. */
+void app_maintenance(struct app *app)
+{
+	store_expire(app->store, registrar_now_ms());
+	if (app->cfg->registrar_snapshot[0] && app->cfg->registrar_snapshot_interval &&
+	    ++app->ticks % app->cfg->registrar_snapshot_interval == 0) {
+		char err[256];
+		if (store_mem_snapshot(app->store, err, sizeof(err)) < 0)
+			LOG_WARN("snapshot_failed", "reason=\"%s\"", err);
+	}
+}
+
+static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	app_maintenance(arg);
+}
+
+/* The SIP ports we listen on: a served domain without a port is served on
+ * these (registrar.h). */
+static void registrar_ports(const struct config *cfg, struct registrar_config *rc)
+{
+	rc->ports[rc->n_ports++] = cfg->sip_port;
+	for (size_t i = 0; i < cfg->n_listen && rc->n_ports < REGISTRAR_MAX_PORTS; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < rc->n_ports; k++)
+			seen = seen || rc->ports[k] == cfg->listen[i].port;
+		if (!seen)
+			rc->ports[rc->n_ports++] = cfg->listen[i].port;
+	}
+}
+
+static int start_registrar(struct app *app, char *err, size_t errlen)
+{
+	const struct config *cfg = app->cfg;
+	app->store = store_mem_new(cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : NULL,
+				   err, errlen);
+	if (!app->store)
+		return -1;
+	struct registrar_config rc = {
+		.n_domains = cfg->registrar_domains.n,
+		.owner = cfg->name,
+		.default_expires = cfg->registrar_default_expires,
+	};
+	for (size_t i = 0; i < rc.n_domains && i < REGISTRAR_MAX_DOMAINS; i++)
+		rc.domains[i] = cfg->registrar_domains.v[i];
+	if (rc.n_domains == 0) {
+		/* No domain configured: users register as user@<our address>. */
+		rc.domains[0] = cfg->sip_address;
+		rc.n_domains = 1;
+	}
+	registrar_ports(cfg, &rc);
+	app->registrar = registrar_new(&rc, app->store);
+	if (!app->registrar) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct proxy_location loc;
+	registrar_proxy_hooks(app->registrar, &loc);
+	proxy_set_location(app->proxy, &loc);
+	LOG_INFO("registrar", "domains=%zu bindings=%zu snapshot=%s", rc.n_domains,
+		 store_count(app->store),
+		 cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : "(none)");
+	return 0;
+}
+
+struct app *app_new(struct event_base *base, const struct config *cfg,
+		    const struct proxy_env *env, char *err, size_t errlen)
+{
+	struct app *app = calloc(1, sizeof(*app));
+	if (!app) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	app->base = base;
+	app->cfg = cfg;
+	app->cluster = cluster_new(cfg, err, errlen);
+	if (!app->cluster)
+		goto fail;
+	struct proxy_routing routing;
+	cluster_routing(app->cluster, &routing);
+	app->proxy = proxy_new(base, cfg, &routing, env, err, errlen);
+	if (!app->proxy || start_registrar(app, err, errlen) < 0)
+		goto fail;
+	return app;
+fail:
+	app_free(app);
+	return NULL;
+}
+
+int app_start(struct app *app, char *err, size_t errlen)
+{
+	const struct config *cfg = app->cfg;
+	if (proxy_start(app->proxy, err, errlen) < 0)
+		return -1;
+	app->maintenance = event_new(app->base, -1, EV_PERSIST, maintenance_cb, app);
+	struct timeval tv = {1, 0};
+	if (!app->maintenance || event_add(app->maintenance, &tv) < 0) {
+		snprintf(err, errlen, "cannot start the maintenance timer");
+		return -1;
+	}
+	if (!cfg->admin_port)
+		return 0;
+	struct admin_sources src = {
+		.proxy_stats = admin_proxy_stats,
+		.proxy_arg = app->proxy,
+		.tp_stats = admin_tp_stats,
+		.tp_arg = app->proxy,
+		.name = cfg->name,
+		.start_time = time(NULL),
+	};
+	app->admin = admin_new(app->base, cfg->admin_address, cfg->admin_port, &src);
+	if (!app->admin) {
+		snprintf(err, errlen, "cannot open admin endpoint %s:%u", cfg->admin_address,
+			 cfg->admin_port);
+		return -1;
+	}
+	admin_route_add(app->admin, "/registrations", admin_registrations_page, app->store);
+	return 0;
+}
+
+void app_drain(struct app *app)
+{
+	proxy_drain(app->proxy);
+	if (app->admin)
+		admin_set_draining(app->admin, true);
+}
+
+bool app_drained(const struct app *app)
+{
+	return proxy_drained(app->proxy);
+}
+
+struct proxy *app_proxy(struct app *app) { return app->proxy; }
+struct store *app_store(struct app *app) { return app->store; }
+
+void app_free(struct app *app)
+{
+	if (!app)
+		return;
+	if (app->admin)
+		admin_free(app->admin);
+	if (app->proxy)
+		proxy_free(app->proxy);
+	if (app->store && app->cfg->registrar_snapshot[0]) {
+		char err[256];
+		if (store_mem_snapshot(app->store, err, sizeof(err)) < 0)
+			LOG_WARN("snapshot_failed", "reason=\"%s\"", err);
+	}
+	if (app->registrar)
+		registrar_free(app->registrar);
+	if (app->store)
+		store_free(app->store);
+	if (app->maintenance)
+		event_free(app->maintenance);
+	if (app->cluster)
+		cluster_free(app->cluster);
+	free(app);
+}

@@ -1,0 +1,315 @@
+/* branch.c — one branch of a proxied request (RFC 3261 §16.6): where it goes
+ * (the cluster's SIP Server, an endpoint's flow, a registered contact, or the
+ * next hop resolved per RFC 3263), its attempts in order (§4.3: a 503, a
+ * timeout or a transport error before any response tries the next
+ * destination; a request switched to TCP for its size, §18.1.1, falls back to
+ * UDP when the connection is refused), Timer C (§16.8), and its CANCEL (§9.1,
+ * ended after 64*T1 when the downstream never answers). */
+#include "proxy/proxy_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sip/build.h"
+#include "util/log.h"
+
+void proxy_branch_done(struct proxy_branch *b)
+{
+	b->state = BRANCH_DONE;
+	b->cancel_pending = false;
+	timer_stop(txn_layer_timers(b->ctx->p->txn), &b->timer_c);
+	if (b->query) {
+		resolver_cancel(b->query);
+		b->query = NULL;
+	}
+}
+
+void proxy_branch_fail(struct proxy_branch *b, int status)
+{
+	if (b->state == BRANCH_DONE)
+		return;
+	proxy_branch_done(b);
+	if (b->status < status)
+		b->status = status;
+	proxy_select_consider(b->ctx, NULL, status);
+	proxy_ctx_maybe_finish(b->ctx);
+}
+
+/* §18.1.1: a request within 200 bytes of a 1500-byte MTU goes over a
+ * congestion-controlled transport, where the next hop can take one. */
+static bool wants_tcp(const struct proxy_branch *b, const struct tp_dest *d)
+{
+	const struct proxy *p = b->ctx->p;
+	return d->proto == TP_UDP && !b->fixed_transport &&
+	       b->ctx->req->len + 300 > PROXY_UDP_MTU_LIMIT &&
+	       tp_listener_for(p->tp, TP_TCP, d->addr.sa.sa_family) != NULL;
+}
+
+static void branch_try_next(struct proxy_branch *b)
+{
+	if (b->next_dest >= b->n_dests) {
+		proxy_branch_fail(b, 503);
+		return;
+	}
+	struct tp_dest d = b->dests[b->next_dest++];
+	b->udp_fallback = wants_tcp(b, &d);
+	if (b->udp_fallback)
+		d.proto = TP_TCP;
+	proxy_forward_attempt(b, &d);
+}
+
+static void branch_go(struct proxy_branch *b, const struct tp_dest *dests, unsigned n, bool fixed)
+{
+	if (n > PROXY_MAX_DESTS)
+		n = PROXY_MAX_DESTS;
+	memcpy(b->dests, dests, n * sizeof(*dests));
+	b->n_dests = n;
+	b->next_dest = 0;
+	b->fixed_transport = fixed;
+	branch_try_next(b);
+}
+
+void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
+{
+	if (b->state == BRANCH_DONE)
+		return;
+	if (b->ct) {
+		txn_client_release(b->ct);
+		b->ct = NULL;
+	}
+	timer_stop(txn_layer_timers(b->ctx->p->txn), &b->timer_c);
+	if (b->cancelled || b->cancel_pending || b->ctx->cancelled || b->ctx->ended) {
+		proxy_branch_fail(b, status);
+		return;
+	}
+	b->state = BRANCH_RESOLVING;
+	if (b->udp_fallback && transport) {
+		/* §18.1.1: TCP was our choice, not the peer's; it refused. */
+		struct tp_dest d = b->attempt;
+		d.proto = TP_UDP;
+		d.conn_id = 0;
+		b->udp_fallback = false;
+		LOG_INFO("tcp_fallback_udp", "call_id=%.*s", STR_FMT(b->ctx->req->call_id));
+		proxy_forward_attempt(b, &d);
+		return;
+	}
+	if (b->next_dest < b->n_dests) {
+		LOG_INFO("next_target", "call_id=%.*s status=%d try=%u/%u",
+			 STR_FMT(b->ctx->req->call_id), status, b->next_dest + 1, b->n_dests);
+		branch_try_next(b);
+		return;
+	}
+	proxy_branch_fail(b, status);
+}
+
+static void branch_resolved(void *arg, int err, const struct resolver_result *res)
+{
+	struct proxy_branch *b = arg;
+	struct proxy_ctx *ctx = b->ctx;
+	proxy_ctx_hold(ctx);
+	b->query = NULL;
+	if (b->state == BRANCH_RESOLVING && !ctx->ended) {
+		if (err || !res || res->count == 0) {
+			LOG_INFO("resolve_failed", "call_id=%.*s err=%d", STR_FMT(ctx->req->call_id),
+				 err);
+			proxy_branch_fail(b, 503);
+		} else {
+			branch_go(b, res->dest, res->count, b->fixed_transport);
+		}
+	}
+	proxy_ctx_release(ctx);
+}
+
+/* RFC 3263: an explicit transport parameter is the peer's choice (no
+ * §18.1.1 switch); the answer may come at once (literal, cache) or later. */
+static void branch_resolve(struct proxy_branch *b, const struct sip_uri *hop)
+{
+	b->fixed_transport = hop->transport.len > 0;
+	struct resolver_query *q = resolver_lookup(b->ctx->p->resolver, hop, branch_resolved, b);
+	if (q)
+		b->query = q;
+}
+
+/* The branch's plan when it goes to a registered contact. */
+static bool target_plan(struct proxy_branch *b, const struct proxy_target *t)
+{
+	b->target = *t;
+	b->has_target = true;
+	if (sip_uri_parse(t->uri, &b->target_uri) < 0)
+		return false;
+	b->plan.ruri_override = true;
+	b->plan.ruri = &b->target_uri;
+	b->plan.ruri_str = t->uri;
+	b->plan.for_me = false;
+	b->plan.to_server = false;
+	if (t->path.len) {
+		b->plan.push_route = t->path;
+		/* the first Path value is the next hop */
+		struct str first = t->path;
+		const char *lt = memchr(first.p, '<', first.len);
+		const char *gt = lt ? memchr(lt, '>', first.len - (size_t)(lt - first.p)) : NULL;
+		if (!lt || !gt || sip_uri_parse(str_make(lt + 1, (size_t)(gt - lt - 1)),
+						&b->path_uri) < 0)
+			return false;
+	}
+	return true;
+}
+
+/* RFC 5626 §5.3: down the flow the token names; a stream that is gone is
+ * a failed flow (430), never a new connection to the endpoint. */
+static void branch_to_flow(struct proxy_branch *b)
+{
+	struct tp_dest d;
+	proxy_flow_to_dest(&b->plan.flow, &d);
+	if (tp_proto_is_stream(d.proto) && !tp_conn_alive(b->ctx->p->tp, d.conn_id)) {
+		LOG_INFO("flow_failed", "call_id=%.*s conn=%llu", STR_FMT(b->ctx->req->call_id),
+			 (unsigned long long)d.conn_id);
+		proxy_branch_fail(b, 430);
+		return;
+	}
+	branch_go(b, &d, 1, true);
+}
+
+void proxy_branch_start(struct proxy_ctx *ctx, const struct proxy_target *target)
+{
+	struct proxy *p = ctx->p;
+	if (ctx->n_branches >= PROXY_MAX_BRANCHES || ctx->ended)
+		return;
+	struct proxy_branch *b = calloc(1, sizeof(*b));
+	if (!b) {
+		if (ctx->n_branches == 0 && ctx->st) {
+			ctx->final_sent = true;
+			proxy_reply(p, ctx->st, 500, "Out Of Memory", STR_NULL);
+			proxy_ctx_done_early(ctx);
+		}
+		return;
+	}
+	ctx->branch[ctx->n_branches] = b;
+	b->ctx = ctx;
+	b->index = ctx->n_branches++;
+	b->state = BRANCH_RESOLVING;
+	b->plan = ctx->plan;
+	timer_init(&b->timer_c);
+
+	if (target) {
+		if (!target_plan(b, target))
+			proxy_branch_fail(b, 500);
+		else if (b->target.path.len)
+			branch_resolve(b, &b->path_uri);
+		else if (b->target.dest.addr.sa.sa_family != AF_UNSPEC)
+			branch_go(b, &b->target.dest, 1, true);
+		else
+			branch_resolve(b, &b->target_uri);
+		return;
+	}
+	if (b->plan.to_flow) {
+		branch_to_flow(b);
+		return;
+	}
+	if (b->plan.to_server) {
+		struct tp_dest d;
+		if (p->routing.pick_server(p->routing.arg, ctx->req, &d) < 0) {
+			LOG_WARN("no_server", "call_id=%.*s", STR_FMT(ctx->req->call_id));
+			proxy_branch_fail(b, 503);
+			return;
+		}
+		branch_go(b, &d, 1, true);
+		return;
+	}
+	branch_resolve(b, proxy_route_next_hop(&b->plan));
+}
+
+/* §16.8: Timer C — no final response in time. */
+static void timer_c_fired(struct timer *t)
+{
+	struct proxy_branch *b = container_of(t, struct proxy_branch, timer_c);
+	struct proxy_ctx *ctx = b->ctx;
+	proxy_ctx_hold(ctx);
+	LOG_INFO("timer_c", "call_id=%.*s branch=%u status=%d", STR_FMT(ctx->req->call_id),
+		 b->index, b->status);
+	if (b->status >= 100) {
+		proxy_branch_cancel(b);
+	} else {
+		if (b->ct) {
+			txn_client_release(b->ct);
+			b->ct = NULL;
+		}
+		proxy_branch_fail(b, 408);
+	}
+	proxy_ctx_release(ctx);
+}
+
+/* §16.8 / §9.1: our CANCEL got no final response for the INVITE within
+ * 64*T1: the client transaction is given up and the branch counts as 408. */
+static void cancel_wait_fired(struct timer *t)
+{
+	struct proxy_branch *b = container_of(t, struct proxy_branch, timer_c);
+	struct proxy_ctx *ctx = b->ctx;
+	proxy_ctx_hold(ctx);
+	LOG_INFO("cancel_unanswered", "call_id=%.*s branch=%u", STR_FMT(ctx->req->call_id),
+		 b->index);
+	if (b->ct) {
+		txn_client_release(b->ct);
+		b->ct = NULL;
+	}
+	proxy_branch_fail(b, 408);
+	proxy_ctx_release(ctx);
+}
+
+void proxy_timer_c_start(struct proxy_branch *b)
+{
+	struct proxy *p = b->ctx->p;
+	if (b->cancelled)
+		return; /* the CANCEL's 64*T1 wait runs instead */
+	timer_start(txn_layer_timers(p->txn), &b->timer_c, p->cfg->timer_c_ms, timer_c_fired);
+}
+
+void proxy_branch_cancel(struct proxy_branch *b)
+{
+	struct proxy *p = b->ctx->p;
+	if (b->cancelled || b->state == BRANCH_DONE)
+		return;
+	if (b->state == BRANCH_RESOLVING) {
+		/* Nothing was sent: the branch simply ends. */
+		b->cancelled = true;
+		proxy_branch_fail(b, 487);
+		return;
+	}
+	if (b->status < 100) {
+		b->cancel_pending = true; /* §9.1: wait for a provisional response */
+		return;
+	}
+	b->cancel_pending = false;
+	b->cancelled = true;
+	struct txn_layer *L = p->txn;
+	timer_start(txn_layer_timers(L), &b->timer_c, 64ull * txn_layer_config(L)->t1_ms,
+		    cancel_wait_fired);
+	size_t slen;
+	const char *sent = txn_client_request(b->ct, &slen);
+	struct sip_msg *inv = sip_msg_new(sent, slen);
+	if (!inv)
+		return;
+	char *buf = NULL;
+	size_t n = 0;
+	if (sip_msg_parse(inv, NULL) == 0 && inv->via && (buf = malloc(8192)) != NULL)
+		n = sip_build_cancel(inv, buf, 8192);
+	if (n > 0) {
+		struct txn_client *ct = txn_client_send(L, txn_client_dest(b->ct), SIP_METHOD_CANCEL,
+							inv->via->branch, buf, n, NULL);
+		if (ct) {
+			txn_client_release(ct);
+			proxy_count_out_request(p, SIP_METHOD_CANCEL);
+		}
+	} else {
+		free(buf);
+		LOG_WARN("cancel_build_failed", "call_id=%.*s", STR_FMT(inv->call_id));
+	}
+	sip_msg_free(inv);
+}
+
+void proxy_ctx_cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep)
+{
+	for (unsigned i = 0; i < ctx->n_branches; i++)
+		if (ctx->branch[i] != keep)
+			proxy_branch_cancel(ctx->branch[i]);
+}

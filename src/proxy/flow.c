@@ -1,0 +1,139 @@
+/* flow.c — flow tokens (RFC 5626 §5.2): when the proxy Record-Routes a dialog
+ * with an endpoint, its Record-Route carries, in the user part, the flow the
+ * endpoint is reached on (transport, address, connection) with a MAC under a
+ * key only this proxy holds. In-dialog requests from the cluster then go down
+ * that flow (§5.3) — state the proxy put in the dialog itself, which no
+ * Contact an endpoint registers can redirect. Token: hex of
+ * version | proto | family | address | port | conn id | HMAC-SHA256/80. */
+#include "proxy/proxy_internal.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "sip/build.h"
+
+#define FLOW_VERSION 1
+#define FLOW_MAC_LEN 10 /* 80 bits, as RFC 5626 §5.2's example */
+#define FLOW_MAX_RAW (1 + 1 + 1 + 16 + 2 + 8 + FLOW_MAC_LEN)
+
+/* The key only has to be unguessable for the proxy's lifetime: tokens of
+ * dialogs set up before a restart fail verification, and such requests are
+ * routed by their Request-URI like any other. */
+void proxy_flow_key_init(struct proxy *p)
+{
+	if (getrandom(p->flow_key, sizeof(p->flow_key), GRND_NONBLOCK) ==
+	    (ssize_t)sizeof(p->flow_key))
+		return;
+	char tok[2 * PROXY_FLOW_KEY_LEN + 1]; /* early boot: the seeded generator */
+	sip_random_token(tok, sizeof(tok) - 1);
+	for (size_t i = 0; i < PROXY_FLOW_KEY_LEN; i++)
+		p->flow_key[i] = (unsigned char)(tok[2 * i] * 36 + tok[2 * i + 1]);
+}
+
+static void flow_mac(const struct proxy *p, const unsigned char *data, size_t len,
+		     unsigned char out[FLOW_MAC_LEN])
+{
+	unsigned char full[EVP_MAX_MD_SIZE];
+	unsigned int flen = 0;
+	HMAC(EVP_sha256(), p->flow_key, PROXY_FLOW_KEY_LEN, data, len, full, &flen);
+	memcpy(out, full, FLOW_MAC_LEN);
+}
+
+size_t proxy_flow_encode(const struct proxy *p, const struct proxy_flow *f, char *out)
+{
+	unsigned char raw[FLOW_MAX_RAW];
+	size_t n = 0;
+	raw[n++] = FLOW_VERSION;
+	raw[n++] = (unsigned char)f->proto;
+	if (f->addr.sa.sa_family == AF_INET6) {
+		raw[n++] = 6;
+		memcpy(raw + n, &f->addr.in6.sin6_addr, 16);
+		n += 16;
+	} else {
+		raw[n++] = 4;
+		memcpy(raw + n, &f->addr.in4.sin_addr, 4);
+		n += 4;
+	}
+	uint16_t port = tp_addr_port(&f->addr);
+	raw[n++] = (unsigned char)(port >> 8);
+	raw[n++] = (unsigned char)port;
+	for (int i = 7; i >= 0; i--)
+		raw[n++] = (unsigned char)(f->conn_id >> (8 * i));
+	flow_mac(p, raw, n, raw + n);
+	n += FLOW_MAC_LEN;
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return 2 * n;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool proxy_flow_decode(const struct proxy *p, struct str token, struct proxy_flow *f)
+{
+	unsigned char raw[FLOW_MAX_RAW];
+	if (token.len % 2 || token.len / 2 > sizeof(raw) || token.len < 2 * (3 + FLOW_MAC_LEN))
+		return false;
+	size_t n = token.len / 2;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(token.p[2 * i]), lo = hexval(token.p[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		raw[i] = (unsigned char)(hi << 4 | lo);
+	}
+	size_t alen = raw[2] == 6 ? 16 : raw[2] == 4 ? 4 : 0;
+	if (raw[0] != FLOW_VERSION || !alen || n != 3 + alen + 2 + 8 + FLOW_MAC_LEN ||
+	    raw[1] >= TP_PROTO_COUNT)
+		return false;
+	unsigned char mac[FLOW_MAC_LEN];
+	flow_mac(p, raw, n - FLOW_MAC_LEN, mac);
+	if (CRYPTO_memcmp(mac, raw + n - FLOW_MAC_LEN, FLOW_MAC_LEN) != 0)
+		return false;
+	memset(f, 0, sizeof(*f));
+	f->proto = (enum tp_proto)raw[1];
+	size_t at = 3 + alen;
+	uint16_t port = (uint16_t)(raw[at] << 8 | raw[at + 1]);
+	if (alen == 16) {
+		f->addr.in6.sin6_family = AF_INET6;
+		memcpy(&f->addr.in6.sin6_addr, raw + 3, 16);
+		f->addr.in6.sin6_port = htons(port);
+	} else {
+		f->addr.in4.sin_family = AF_INET;
+		memcpy(&f->addr.in4.sin_addr, raw + 3, 4);
+		f->addr.in4.sin_port = htons(port);
+	}
+	for (int i = 0; i < 8; i++)
+		f->conn_id = f->conn_id << 8 | raw[at + 2 + i];
+	return true;
+}
+
+void proxy_flow_from_packet(const struct tp_packet *pkt, struct proxy_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = pkt->proto;
+	f->addr = pkt->src;
+	f->conn_id = tp_proto_is_stream(pkt->proto) ? pkt->conn_id : 0;
+}
+
+void proxy_flow_to_dest(const struct proxy_flow *f, struct tp_dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->proto = f->proto;
+	d->addr = f->addr;
+	d->conn_id = f->conn_id;
+}
