@@ -101,4 +101,9 @@ void metrics_format(struct evbuffer *out, const struct proxy_stats *ps, const st
 	       ts->send_errors);
 	scalar(out, "sipproxy_keepalive_pongs_total", "counter",
 	       "CRLF keep-alive pongs sent (RFC 5626 §3.5.1).", ts->keepalive_pongs);
+	scalar(out, "sipproxy_stun_responses_total", "counter",
+	       "STUN Binding keep-alives answered on UDP (RFC 5626 §8).", ts->stun_responses);
+	scalar(out, "sipproxy_stun_dropped_total", "counter",
+	       "STUN datagrams dropped unanswered: not a valid Binding request (RFC 5389 §7.3).",
+	       ts->stun_dropped);
 }

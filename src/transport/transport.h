@@ -62,6 +62,9 @@ struct tp_stats {
 	uint64_t udp_rx, udp_tx, tcp_rx, tcp_tx;
 	uint64_t tcp_accepted, tcp_connected, tcp_closed, tcp_refused_cap, tcp_idle_closed;
 	uint64_t tcp_framing_errors, send_errors, keepalive_pongs;
+	/* RFC 5626 §8 STUN keep-alives on UDP: Binding requests answered, and
+	 * STUN-shaped datagrams dropped unanswered (never passed to SIP). */
+	uint64_t stun_responses, stun_dropped;
 	unsigned tcp_open;
 };
 

@@ -1,13 +1,15 @@
 /* udp.c — SIP over UDP (RFC 3261 §18.1.1, §18.2.1): non-blocking IPv4/IPv6
  * sockets, batched receive with recvmmsg into a per-tp ring of buffers, one
- * upward callback per datagram. Sends go out of the listener socket of the
- * destination's family so the source address is the one in our Via. */
+ * upward callback per datagram; STUN keep-alives (RFC 5626 §8) are split off
+ * to stun.c first. Sends go out of the listener socket of the destination's
+ * family so the source address is the one in our Via. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "transport/stun.h"
 #include "transport/transport_internal.h"
 #include "util/log.h"
 
@@ -82,10 +84,18 @@ static void udp_on_read(evutil_socket_t fd, short what, void *arg)
 		for (int i = 0; i < got; i++) {
 			if (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
+			const char *buf = rx->iov[i].iov_base;
+			size_t len = rx->msgs[i].msg_len;
+			/* RFC 5626 §8: STUN shares the SIP port; it is answered or
+			 * dropped here and never reaches the SIP layer. */
+			if (tp_stun_shaped(buf, len)) {
+				tp_stun_answer(tp, fd, buf, len, &rx->src[i]);
+				continue;
+			}
 			tp->stats.udp_rx++;
 			struct tp_packet pkt = {
-				.buf = rx->iov[i].iov_base,
-				.len = rx->msgs[i].msg_len,
+				.buf = buf,
+				.len = len,
 				.proto = TP_UDP,
 				.src = rx->src[i],
 				.listener = &l->pub,

@@ -55,6 +55,8 @@ static void fake_tp_stats(void *arg, struct tp_stats *out)
 	out->tcp_open = 14;
 	out->tcp_accepted = 17;
 	out->tcp_refused_cap = 18;
+	out->stun_responses = 19;
+	out->stun_dropped = 20;
 }
 
 struct fixture {
@@ -207,6 +209,8 @@ static void test_metrics(void **state)
 	assert_line(b, "sipproxy_tcp_connections_open 14");
 	assert_line(b, "sipproxy_tcp_connections_accepted_total 17");
 	assert_line(b, "sipproxy_tcp_connections_refused_total 18");
+	assert_line(b, "sipproxy_stun_responses_total 19");
+	assert_line(b, "sipproxy_stun_dropped_total 20");
 }
 
 /* Exposition format 0.0.4: every sample's family has HELP and TYPE before it. */
