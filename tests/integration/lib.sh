@@ -21,7 +21,6 @@ SIPPROXY_SOURCE_DIR=${SIPPROXY_SOURCE_DIR:-$(cd "$IT_LIB_DIR/../.." && pwd)}
 SIPPROXY_BUILD_DIR=${SIPPROXY_BUILD_DIR:-/work/main/build}
 PROXY_IMPL=${PROXY_IMPL:-sipproxy}
 IT_PORT_BASE=${IT_PORT_BASE:-25000}
-IT_SHARED_DIR=${IT_SHARED_DIR:-$SIPPROXY_SOURCE_DIR/../shared}
 IT_XML=$IT_LIB_DIR/xml
 # The interpreter itself, not a wrapper (pyenv shims fork: killing the shim's pid
 # would leave the python process running).
