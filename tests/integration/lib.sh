@@ -39,6 +39,9 @@ P_UAC2=$((IT_PORT_BASE + 21))
 P_SEND=$((IT_PORT_BASE + 25))
 P_VICTIM=$((IT_PORT_BASE + 30))
 P_SIM=$((IT_PORT_BASE + 40))
+P_SIM_CTL=$((IT_PORT_BASE + 41)) # sipsim --control-port
+P_SIM2=$((IT_PORT_BASE + 42))    # further simulators (tests/integration/sipsim)
+P_SIM3=$((IT_PORT_BASE + 43))
 
 # Addresses: UAC on .2, SIP Server on .3, proxy on .1 (brief's layout).
 A_PROXY=${A_PROXY:-127.0.0.1}
