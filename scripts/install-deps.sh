@@ -3,7 +3,7 @@
 # Idempotent: packages already present are skipped, so the quick start stays fast.
 set -euo pipefail
 PKGS=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   libevent-dev libc-ares-dev libconfig-dev libcmocka-dev
   sip-tester kamailio netcat-openbsd curl procps python3 valgrind dnsmasq-base iproute2
 )

@@ -1,9 +1,9 @@
 /* fuzz_parser.c — libFuzzer entry for the SIP parser: every input goes through
  * sip_frame_length (stream framing, RFC 3261 §18.3), sip_msg_new +
  * sip_msg_parse (datagram, §7), and the helpers that walk parsed slices
- * (param lookup, token lists, URI comparison). Seeds: tests/fuzz/corpus/ holds
- * the RFC 4475 torture messages. Bad input must never crash or read out of
- * bounds (ASan/UBSan). */
+ * (param lookup, token lists, URI comparison). Seeds: the RFC 4475 torture
+ * messages (tests/data/rfc4475/) plus tests/fuzz/corpus/. Bad input must never
+ * crash or read out of bounds (ASan/UBSan). */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -21,7 +21,6 @@ SIPPROXY_SOURCE_DIR=${SIPPROXY_SOURCE_DIR:-$(cd "$IT_LIB_DIR/../.." && pwd)}
 SIPPROXY_BUILD_DIR=${SIPPROXY_BUILD_DIR:-/work/main/build}
 PROXY_IMPL=${PROXY_IMPL:-sipproxy}
 IT_PORT_BASE=${IT_PORT_BASE:-25000}
-IT_SHARED_DIR=${IT_SHARED_DIR:-$SIPPROXY_SOURCE_DIR/../shared}
 IT_XML=$IT_LIB_DIR/xml
 # The interpreter itself, not a wrapper (pyenv shims fork: killing the shim's pid
 # would leave the python process running).
@@ -40,6 +39,9 @@ P_UAC2=$((IT_PORT_BASE + 21))
 P_SEND=$((IT_PORT_BASE + 25))
 P_VICTIM=$((IT_PORT_BASE + 30))
 P_SIM=$((IT_PORT_BASE + 40))
+P_SIM_CTL=$((IT_PORT_BASE + 41)) # sipsim --control-port
+P_SIM2=$((IT_PORT_BASE + 42))    # further simulators (tests/integration/sipsim)
+P_SIM3=$((IT_PORT_BASE + 43))
 
 # The user part of the proxy's Record-Route values: a flow token (RFC 5626 §5.2)
 # when the dialog has an endpoint on one side (a regex: optional, hex).

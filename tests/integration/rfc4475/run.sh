@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rfc4475 — RFC 4475 (SIP torture test messages) against the proxy: every message of
-# ${SHARED}/conformance/rfc4475 is sent raw over UDP from an endpoint; the proxy must
+# tests/data/rfc4475 is sent raw over UDP from an endpoint; the proxy must
 # stay up (it still proxies an OPTIONS at the end), answer invalid requests 400 (505
 # for badvers, §3.1.2.16), drop invalid and foreign responses (§3.1.2.5, .19, 3.3.10),
 # forward valid requests to the SIP Server, and apply §16.3: zeromf 483 (§3.3.11),
@@ -14,7 +14,7 @@
 # the same port, and the first one's answer resent is accepted too.
 . "$(dirname "$0")/../lib.sh"
 
-DIR=${RFC4475_DIR:-$IT_SHARED_DIR/conformance/rfc4475}
+DIR=${RFC4475_DIR:-$SIPPROXY_SOURCE_DIR/tests/data/rfc4475}
 [ -f "$DIR/CASES.tsv" ] || it_fail "no torture messages in $DIR"
 
 # file -> expectation: fwd | drop | CODE | CODE|fwd | CODE|CODE

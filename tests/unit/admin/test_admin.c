@@ -1,7 +1,7 @@
-/* test_admin.c — the admin endpoint: a real evhttp server on 127.0.0.1:15510
- * fed by fake getters with known numbers, fetched with a plain socket client
- * on the same loop; checks /health, /metrics (Prometheus text format 0.0.4),
- * 404, 405, draining and added routes. */
+/* test_admin.c — the admin endpoint: a real evhttp server on 127.0.0.1 (port
+ * 0: the kernel picks, admin_port reads it back) fed by fake getters with known
+ * numbers, fetched with a plain socket client on the same loop; checks /health,
+ * /metrics (Prometheus text format 0.0.4), 404, 405, draining and added routes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,8 +21,6 @@
 #include <cmocka.h>
 
 #include "admin/admin.h"
-
-#define TEST_PORT 15510
 
 static void fake_proxy_stats(void *arg, struct proxy_stats *out)
 {
@@ -62,6 +60,7 @@ static void fake_tp_stats(void *arg, struct tp_stats *out)
 struct fixture {
 	struct event_base *base;
 	struct admin *admin;
+	uint16_t port; /* where the admin endpoint listens */
 	char resp[65536];
 	int status;
 	const char *body;
@@ -79,9 +78,10 @@ static int setup(void **state)
 		.name = "sipproxy-\"t\"",
 		.start_time = time(NULL) - 42,
 	};
-	f->admin = admin_new(f->base, "127.0.0.1", TEST_PORT, &src);
+	f->admin = admin_new(f->base, "127.0.0.1", 0, &src);
 	assert_non_null(f->admin);
-	assert_int_equal(admin_port(f->admin), TEST_PORT);
+	f->port = admin_port(f->admin);
+	assert_true(f->port != 0);
 	*state = f;
 	return 0;
 }
@@ -100,7 +100,7 @@ static void http_raw(struct fixture *f, const char *request)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(TEST_PORT)};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(f->port)};
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(send(fd, request, strlen(request), 0), (ssize_t)strlen(request));

@@ -1,7 +1,8 @@
 /* test_sipproxyctl.c — the sipproxyctl client against a real admin endpoint on
- * 127.0.0.1:15511: its output and its exit codes (0 on 2xx, 1 on another
- * status, 2 when it cannot connect). The tool's source is compiled in and run
- * in a forked child while the parent serves the event loop. */
+ * 127.0.0.1 (port 0: the kernel picks, admin_port reads it back): its output
+ * and its exit codes (0 on 2xx, 1 on another status, 2 when it cannot
+ * connect). The tool's source is compiled in and run in a forked child while
+ * the parent serves the event loop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,8 +26,6 @@ int sipproxyctl_main(int argc, char **argv);
 #include "../../../tools/sipproxyctl/sipproxyctl.c"
 #undef main
 
-#define CTL_PORT 15511
-#define CTL_ADDR "127.0.0.1:15511"
 #define CTL_DEAD_ADDR "127.0.0.1:15512" /* nothing listens here */
 
 static void fake_proxy_stats(void *arg, struct proxy_stats *out)
@@ -46,6 +45,7 @@ static int page_regs(void *arg, const char *path, const char *query, struct evbu
 struct fixture {
 	struct event_base *base;
 	struct admin *admin;
+	char addr[32]; /* "127.0.0.1:PORT" of the admin endpoint */
 	char out[65536];
 	int rc;
 };
@@ -56,8 +56,9 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->base = event_base_new();
 	struct admin_sources src = {.proxy_stats = fake_proxy_stats, .name = "ctl-test"};
-	f->admin = admin_new(f->base, "127.0.0.1", CTL_PORT, &src);
+	f->admin = admin_new(f->base, "127.0.0.1", 0, &src);
 	assert_non_null(f->admin);
+	snprintf(f->addr, sizeof(f->addr), "127.0.0.1:%u", admin_port(f->admin));
 	*state = f;
 	return 0;
 }
@@ -113,7 +114,7 @@ static void run_ctl(struct fixture *f, int argc, const char **args)
 static void test_ctl_health(void **state)
 {
 	struct fixture *f = *state;
-	const char *args[] = {"-a", CTL_ADDR, "health"};
+	const char *args[] = {"-a", f->addr, "health"};
 	run_ctl(f, 3, args);
 	assert_int_equal(f->rc, 0);
 	assert_true(strncmp(f->out, "{\"status\":\"ok\",\"name\":\"ctl-test\",\"uptime_s\":", 44) == 0);
@@ -123,7 +124,7 @@ static void test_ctl_health_draining_exit_1(void **state)
 {
 	struct fixture *f = *state;
 	admin_set_draining(f->admin, true);
-	const char *args[] = {"-a", CTL_ADDR, "health"};
+	const char *args[] = {"-a", f->addr, "health"};
 	run_ctl(f, 3, args);
 	assert_int_equal(f->rc, 1); /* 503 is not 2xx */
 	assert_non_null(strstr(f->out, "\"status\":\"draining\""));
@@ -132,7 +133,7 @@ static void test_ctl_health_draining_exit_1(void **state)
 static void test_ctl_metrics(void **state)
 {
 	struct fixture *f = *state;
-	const char *args[] = {"-a", CTL_ADDR, "metrics"};
+	const char *args[] = {"-a", f->addr, "metrics"};
 	run_ctl(f, 3, args);
 	assert_int_equal(f->rc, 0);
 	assert_non_null(strstr(f->out, "\nsipproxy_sip_requests_in_total{method=\"OPTIONS\"} 21\n"));
@@ -141,7 +142,7 @@ static void test_ctl_metrics(void **state)
 static void test_ctl_registrations(void **state)
 {
 	struct fixture *f = *state;
-	const char *args[] = {"-a", CTL_ADDR, "registrations", "sip:bob@example.com"};
+	const char *args[] = {"-a", f->addr, "registrations", "sip:bob@example.com"};
 	run_ctl(f, 4, args);
 	assert_int_equal(f->rc, 1); /* no /registrations page yet: 404 */
 	assert_int_equal(admin_route_add(f->admin, "/registrations", page_regs, NULL), 0);
@@ -154,7 +155,7 @@ static void test_ctl_registrations(void **state)
 static void test_ctl_get_404_exit_1(void **state)
 {
 	struct fixture *f = *state;
-	const char *args[] = {"-a", CTL_ADDR, "get", "/nope"};
+	const char *args[] = {"-a", f->addr, "get", "/nope"};
 	run_ctl(f, 4, args);
 	assert_int_equal(f->rc, 1);
 }

@@ -1,4 +1,5 @@
-/* test_rfc4475.c — the 50 RFC 4475 torture messages through sip_msg_parse:
+/* test_rfc4475.c — the RFC 4475 torture messages (tests/data/rfc4475/, listed in
+ * CASES.tsv) through sip_msg_parse:
  * §3.1.1 (valid) parse cleanly, §3.1.2 (invalid) fail with 4xx/5xx, the
  * semantic groups (§3.2-§3.4) parse and leave the decision to the proxy, except
  * where the section says the message itself is unacceptable (§3.3.1 missing
@@ -14,7 +15,7 @@
 
 #include "sip/msg.h"
 
-#define DIR SIPPROXY_SHARED_DIR "/conformance/rfc4475/"
+#define DIR SIPPROXY_SOURCE_DIR "/tests/data/rfc4475/"
 
 static char *read_file(const char *name, size_t *len)
 {

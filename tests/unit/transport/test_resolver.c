@@ -1,7 +1,8 @@
 /* test_resolver.c — RFC 3263 §4 next-hop resolution: IP literals without DNS,
- * and against a real dnsmasq on 127.0.0.1:15253 the NAPTR -> SRV -> A/AAAA
- * chain, explicit port/transport, the no-NAPTR and no-SRV fallbacks, NXDOMAIN,
- * cancel, and the TTL cache (answers survive the server going away). */
+ * and against a real dnsmasq on 127.0.0.1 (at a port the kernel picks) the
+ * NAPTR -> SRV -> A/AAAA chain, explicit port/transport, the no-NAPTR and no-SRV
+ * fallbacks, NXDOMAIN, cancel, and the TTL cache (answers survive the server
+ * going away). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -19,8 +20,6 @@
 
 #include "frame_fallback.h"
 #include "transport/resolver.h"
-
-#define DNS_PORT 15253
 
 struct answer {
 	int calls, err;
@@ -108,25 +107,41 @@ static void test_resolver_ip_literals(void **state)
 
 /* ---- against dnsmasq ---- */
 
-static bool dns_port_taken(void)
+/* The dnsmasq under test and the port it serves on. */
+struct dns {
+	pid_t pid;
+	uint16_t port;
+};
+
+/* Binds a UDP socket on 127.0.0.1:port and closes it; returns the port bound
+ * (the kernel's pick when port is 0), 0 when the port is taken. */
+static uint16_t dns_try_bind(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(DNS_PORT)};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	socklen_t len = sizeof(sa);
+	uint16_t got = 0;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		got = ntohs(sa.sin_port);
 	close(fd);
-	return rc < 0;
+	return got;
 }
 
-/* Returns the server's pid, -1 when dnsmasq cannot run here (skip), and fails
- * the test when something else holds the port (its answers would be wrong). */
-static pid_t dns_start(void)
+/* Starts dnsmasq; d->pid is -1 when it cannot run here (skip). dnsmasq takes
+ * its port on the command line (0 would turn DNS off), so the test takes a
+ * free one from the kernel (bind to port 0, read it back, release it). */
+static void dns_start(struct dns *d)
 {
-	assert_false(dns_port_taken());
+	d->port = dns_try_bind(0);
+	assert_true(d->port != 0);
+	char port_opt[32];
+	snprintf(port_opt, sizeof(port_opt), "--port=%u", d->port);
 	pid_t pid = fork();
 	if (pid == 0) {
 		execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-		       "--port=15253", "--listen-address=127.0.0.1", "--bind-interfaces",
+		       port_opt, "--listen-address=127.0.0.1", "--bind-interfaces",
 		       "--conf-file=/dev/null", "--pid-file=", "--local=/test/",
 		       "--local-ttl=300", "--log-facility=/dev/null",
 		       "--naptr-record=example.test,10,50,s,SIP+D2T,,_sip._tcp.example.test",
@@ -145,33 +160,37 @@ static pid_t dns_start(void)
 	}
 	/* ready when the port is taken */
 	for (int i = 0; i < 100; i++) {
-		if (dns_port_taken())
-			return pid;
+		if (dns_try_bind(d->port) == 0) {
+			d->pid = pid;
+			return;
+		}
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid)
-			return -1; /* exited: not installed or failed */
+			return; /* exited: not installed or failed */
 		usleep(50000);
 	}
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	return -1;
 }
 
-static void dns_stop(pid_t *pid)
+static void dns_stop(struct dns *d)
 {
-	if (*pid > 0) {
-		kill(*pid, SIGTERM);
-		waitpid(*pid, NULL, 0);
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		waitpid(d->pid, NULL, 0);
 	}
-	*pid = -1;
+	d->pid = -1;
 }
 
 static int dns_setup(void **state)
 {
-	pid_t *pid = malloc(sizeof(*pid));
-	*pid = -1;
-	*state = pid;
-	return pid ? 0 : -1;
+	struct dns *d = malloc(sizeof(*d));
+	if (!d)
+		return -1;
+	d->pid = -1;
+	d->port = 0;
+	*state = d;
+	return 0;
 }
 
 /* Runs even when an assertion fails, so no server outlives the test. */
@@ -212,12 +231,14 @@ static struct answer later(struct event_base *base, struct resolver *r, struct s
  * (RFC 2782 priority) -> A then AAAA; cache; merge; cancel; fallbacks. */
 static void test_resolver_dns(void **state)
 {
-	pid_t *pid = *state;
-	*pid = dns_start();
-	if (*pid < 0)
+	struct dns *dns = *state;
+	dns_start(dns);
+	if (dns->pid < 0)
 		skip(); /* dnsmasq missing: scripts/install-deps.sh installs it */
 	struct event_base *base = event_base_new();
-	struct resolver_config cfg = {.servers = "127.0.0.1:15253", .cache_max = 100,
+	char server[32];
+	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
+	struct resolver_config cfg = {.servers = server, .cache_max = 100,
 				      .timeout_ms = 500, .tries = 2, .have_udp = true,
 				      .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
@@ -269,7 +290,7 @@ static void test_resolver_dns(void **state)
 	assert_int_equal(a.res.count, 0);
 
 	/* the cache: with the server gone, known names answer at once */
-	dns_stop(pid);
+	dns_stop(dns);
 	struct answer s = {0};
 	u = mk_uri(SIP_URI_SIP, "example.test", 0, NULL, NULL);
 	assert_null(resolver_lookup(r, &u, on_answer, &s));
@@ -294,8 +315,9 @@ static void test_resolver_dns(void **state)
 static void test_resolver_cancel_and_free(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct resolver_config cfg = {.servers = "127.0.0.1:15253", .timeout_ms = 200,
-				      .tries = 1, .have_udp = true, .have_tcp = true};
+	/* nobody answers: the queries are cancelled or freed before a reply */
+	struct resolver_config cfg = {.servers = "127.0.0.1:9", .timeout_ms = 200, .tries = 1,
+				      .have_udp = true, .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	struct answer a = {0}, b = {0};
 	struct sip_uri u = mk_uri(SIP_URI_SIP, "x.test", 0, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "../unit_config.h"
 #include "frame_fallback.h"
 #include "transport/stun.h"
 #include "transport/transport.h"
@@ -139,7 +140,8 @@ static bool fx_open(struct fx *f, int fam, const char *ip)
 {
 	memset(f, 0, sizeof(*f));
 	f->base = event_base_new();
-	f->tp = tp_new(f->base, NULL, on_recv, NULL, f);
+	struct tp_config cfg = unit_tp_config(NULL);
+	f->tp = tp_new(f->base, &cfg, on_recv, NULL, f);
 	assert_non_null(f->tp);
 	f->cfd = -1;
 	if (tp_listen(f->tp, TP_UDP, ip, 0, NULL) < 0)

@@ -1,7 +1,8 @@
 /* test_tcp.c — SIP over TCP on loopback with real client sockets: RFC 3261
  * §18.3 framing (pieces, several per read, 60 KB), RFC 5626 §3.5.1 keep-alive,
  * §18.2.2 connection reuse, idle/slowloris timeouts, the connection cap, the
- * write-queue cap and framing errors. Ports 15210-15229. */
+ * write-queue cap and framing errors. Listeners bind port 0 and the test reads
+ * back the port the kernel picked. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 struct fx {
 	struct event_base *base;
 	struct tp *tp;
+	uint16_t port; /* the 127.0.0.1 listener's port, 0 when none */
 	unsigned n, nclosed;
 	char *data[MAXPKT];
 	size_t len[MAXPKT];
@@ -80,15 +82,18 @@ static void spin(struct fx *f)
 		event_base_loop(f->base, EVLOOP_NONBLOCK);
 }
 
-static struct fx *fx_new(const struct tp_config *cfg, uint16_t port)
+static struct fx *fx_new(const struct tp_config *cfg, bool listen)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	f->base = event_base_new();
 	struct tp_config c = unit_tp_config(cfg);
 	f->tp = tp_new(f->base, &c, on_recv, on_closed, f);
 	assert_non_null(f->tp);
-	if (port)
-		assert_int_equal(tp_listen(f->tp, TP_TCP, "127.0.0.1", port, NULL), 0);
+	if (listen) {
+		assert_int_equal(tp_listen(f->tp, TP_TCP, "127.0.0.1", 0, NULL), 0);
+		f->port = tp_listener_for(f->tp, TP_TCP, AF_INET)->port;
+		assert_true(f->port != 0);
+	}
 	return f;
 }
 
@@ -101,10 +106,11 @@ static void fx_free(struct fx *f)
 	free(f);
 }
 
-static int client(uint16_t port, union tp_sockaddr *me)
+/* A client connection to the fixture's listener. */
+static int client(const struct fx *f, union tp_sockaddr *me)
 {
 	union tp_sockaddr to;
-	tp_addr_from_ip(STR_LIT("127.0.0.1"), port, &to);
+	tp_addr_from_ip(STR_LIT("127.0.0.1"), f->port, &to);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, &to.sa, tp_addr_len(&to)), 0);
@@ -137,9 +143,9 @@ static ssize_t rd(int fd, char *buf, size_t cap)
 /* RFC 3261 §18.3: a message split across reads, down to single bytes. */
 static void test_tcp_message_byte_by_byte(void **state)
 {
-	struct fx *f = fx_new(NULL, 15210);
+	struct fx *f = fx_new(NULL, true);
 	union tp_sockaddr me;
-	int fd = client(15210, &me);
+	int fd = client(f, &me);
 	const char *m = MSG1;
 	for (size_t i = 0; m[i]; i++) {
 		wr(fd, m + i, 1);
@@ -163,8 +169,8 @@ static void test_tcp_message_byte_by_byte(void **state)
  * lone CRLFs between them are skipped (RFC 5626 §3.5.1) without a pong. */
 static void test_tcp_two_messages_one_write(void **state)
 {
-	struct fx *f = fx_new(NULL, 15211);
-	int fd = client(15211, NULL);
+	struct fx *f = fx_new(NULL, true);
+	int fd = client(f, NULL);
 	const char both[] = "\r\n" MSG1 "\r\n" MSG2;
 	wr(fd, both, sizeof(both) - 1);
 	run_until(f, &f->n, 2);
@@ -183,8 +189,8 @@ static void test_tcp_two_messages_one_write(void **state)
 /* RFC 3261 §18.3: a 60 KB message (over any UDP MTU) arrives whole. */
 static void test_tcp_large_message(void **state)
 {
-	struct fx *f = fx_new(NULL, 15212);
-	int fd = client(15212, NULL);
+	struct fx *f = fx_new(NULL, true);
+	int fd = client(f, NULL);
 	size_t body = 60000;
 	char *m = malloc(body + 256);
 	int h = snprintf(m, 256, "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: %zu\r\n\r\n", body);
@@ -202,8 +208,8 @@ static void test_tcp_large_message(void **state)
 /* RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong. */
 static void test_tcp_crlf_keepalive(void **state)
 {
-	struct fx *f = fx_new(NULL, 15213);
-	int fd = client(15213, NULL);
+	struct fx *f = fx_new(NULL, true);
+	int fd = client(f, NULL);
 	struct tp_stats st = {0};
 	wr(fd, "\r\n", 2); /* the ping may arrive in pieces */
 	spin(f);
@@ -228,8 +234,8 @@ static void test_tcp_crlf_keepalive(void **state)
  * conn_id and (§18.1.1 reuse) by the peer's address, without a new connection. */
 static void test_tcp_reuse_for_reply(void **state)
 {
-	struct fx *f = fx_new(NULL, 15214);
-	int fd = client(15214, NULL);
+	struct fx *f = fx_new(NULL, true);
+	int fd = client(f, NULL);
 	wr(fd, MSG2, sizeof(MSG2) - 1);
 	run_until(f, &f->n, 1);
 	struct tp_dest d = {.proto = TP_TCP, .conn_id = f->conn[0]};
@@ -251,14 +257,16 @@ static void test_tcp_reuse_for_reply(void **state)
  * up, and reused by address; a refused connect is reported through closed(). */
 static void test_tcp_outbound_connect(void **state)
 {
-	struct fx *f = fx_new(NULL, 0);
+	struct fx *f = fx_new(NULL, false);
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	struct tp_dest d = {.proto = TP_TCP};
-	tp_addr_from_ip(STR_LIT("127.0.0.1"), 15215, &d.addr);
+	tp_addr_from_ip(STR_LIT("127.0.0.1"), 0, &d.addr);
 	assert_int_equal(bind(ls, &d.addr.sa, tp_addr_len(&d.addr)), 0);
 	assert_int_equal(listen(ls, 4), 0);
+	socklen_t sl = sizeof(d.addr);
+	assert_int_equal(getsockname(ls, &d.addr.sa, &sl), 0); /* the port bound */
 	int64_t id = tp_send(f->tp, &d, MSG2, sizeof(MSG2) - 1);
 	assert_true(id > 0);
 	assert_int_equal(tp_send(f->tp, &d, "X", 1), id);
@@ -308,8 +316,8 @@ static void test_tcp_outbound_connect(void **state)
 static void test_tcp_idle_timeout(void **state)
 {
 	struct tp_config cfg = {.tcp_idle_timeout = 1};
-	struct fx *f = fx_new(&cfg, 15217);
-	int fd = client(15217, NULL);
+	struct fx *f = fx_new(&cfg, true);
+	int fd = client(f, NULL);
 	run_until(f, &f->nclosed, 1);
 	assert_int_equal(f->nclosed, 1);
 	assert_int_equal(f->closed_err[0], ETIMEDOUT);
@@ -340,8 +348,8 @@ static void on_drip(evutil_socket_t x, short w, void *arg)
 static void test_tcp_slow_partial_message(void **state)
 {
 	struct tp_config cfg = {.tcp_idle_timeout = 1};
-	struct fx *f = fx_new(&cfg, 15218);
-	struct drip d = {.fd = client(15218, NULL)};
+	struct fx *f = fx_new(&cfg, true);
+	struct drip d = {.fd = client(f, NULL)};
 	wr(d.fd, "INVITE sip:a@b SIP/2.0\r\nX-Slow: ", 32);
 	struct event *t = event_new(f->base, -1, EV_PERSIST, on_drip, &d);
 	struct timeval tv = {0, 200000};
@@ -359,14 +367,14 @@ static void test_tcp_slow_partial_message(void **state)
 static void test_tcp_conn_cap(void **state)
 {
 	struct tp_config cfg = {.tcp_max_conns = 2};
-	struct fx *f = fx_new(&cfg, 15219);
-	int a = client(15219, NULL), b = client(15219, NULL);
+	struct fx *f = fx_new(&cfg, true);
+	int a = client(f, NULL), b = client(f, NULL);
 	struct tp_stats st = {0};
 	while (st.tcp_accepted < 2) {
 		event_base_loop(f->base, EVLOOP_ONCE);
 		tp_get_stats(f->tp, &st);
 	}
-	int c = client(15219, NULL);
+	int c = client(f, NULL);
 	while (st.tcp_refused_cap < 1) {
 		event_base_loop(f->base, EVLOOP_ONCE);
 		tp_get_stats(f->tp, &st);
@@ -384,8 +392,8 @@ static void test_tcp_conn_cap(void **state)
 /* RFC 3261 §18.3: without Content-Length the stream cannot be framed: closed. */
 static void test_tcp_framing_error_closes(void **state)
 {
-	struct fx *f = fx_new(NULL, 15220);
-	int fd = client(15220, NULL);
+	struct fx *f = fx_new(NULL, true);
+	int fd = client(f, NULL);
 	const char bad[] = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n\r\n";
 	wr(fd, bad, sizeof(bad) - 1);
 	run_until(f, &f->nclosed, 1);
@@ -405,8 +413,8 @@ static void test_tcp_framing_error_closes(void **state)
 static void test_tcp_write_queue_cap(void **state)
 {
 	struct tp_config cfg = {.tcp_max_pending = 256 * 1024};
-	struct fx *f = fx_new(&cfg, 15221);
-	int fd = client(15221, NULL);
+	struct fx *f = fx_new(&cfg, true);
+	int fd = client(f, NULL);
 	wr(fd, MSG2, sizeof(MSG2) - 1);
 	run_until(f, &f->n, 1);
 	static char chunk[65536];
@@ -426,14 +434,14 @@ static void test_tcp_write_queue_cap(void **state)
 /* RFC 3261 §18 over IPv6: framing and a reply on the same connection. */
 static void test_tcp_ipv6(void **state)
 {
-	struct fx *f = fx_new(NULL, 0);
-	if (tp_listen(f->tp, TP_TCP, "::1", 15222, NULL) < 0) {
+	struct fx *f = fx_new(NULL, false);
+	if (tp_listen(f->tp, TP_TCP, "::1", 0, NULL) < 0) {
 		fx_free(f);
 		skip(); /* no IPv6 loopback here */
 	}
-	assert_string_equal(tp_listener_for(f->tp, TP_TCP, AF_INET6)->host, "[::1]");
-	union tp_sockaddr to, me;
-	tp_addr_from_ip(STR_LIT("::1"), 15222, &to);
+	const struct tp_listener *l = tp_listener_for(f->tp, TP_TCP, AF_INET6);
+	assert_string_equal(l->host, "[::1]");
+	union tp_sockaddr to = l->local, me;
 	int fd = socket(AF_INET6, SOCK_STREAM, 0);
 	assert_int_equal(connect(fd, &to.sa, tp_addr_len(&to)), 0);
 	socklen_t sl = sizeof(me);

@@ -1,10 +1,7 @@
 /* test_txn_client.c — client transactions (RFC 3261 §17.1, RFC 6026) over a
- * real transport on 127.0.0.1:15310 with a raw UDP peer at 15311: Timers A/B/E/F,
- * the ACK for a non-2xx, stray responses and 100,000 concurrent transactions.
- * Ports differ from test_txn_server.c so ctest may run both at once. */
-#define PROXY_PORT 15310
-#define PEER_PORT 15311
-#define SINK_PORT 15398
+ * real transport on 127.0.0.1 with a raw UDP peer, both on ports the kernel
+ * picks (txn_fixture.h): Timers A/B/E/F, the ACK for a non-2xx, stray responses
+ * and 100,000 concurrent transactions. */
 #include "txn_fixture.h"
 
 static struct txn_client *client_send(struct fx *f, enum sip_method method, const char *branch,
@@ -14,14 +11,14 @@ static struct txn_client *client_send(struct fx *f, enum sip_method method, cons
 	const char *mname = sip_method_name(method);
 	int n = snprintf(tmp, sizeof(tmp),
 			 "%s sip:bob@127.0.0.1:%u SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP 127.0.0.1:15310;branch=%s\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
 			 "Max-Forwards: 70\r\n"
 			 "From: <sip:alice@127.0.0.1>;tag=c1\r\n"
 			 "To: <sip:bob@127.0.0.1>\r\n"
 			 "Call-ID: cli-%s\r\n"
 			 "CSeq: 1 %s\r\n"
 			 "Content-Length: 0\r\n\r\n",
-			 mname, port, branch, branch, mname);
+			 mname, port, f->udp_port, branch, branch, mname);
 	char *buf = malloc((size_t)n);
 	memcpy(buf, tmp, (size_t)n);
 	struct tp_dest d = {.proto = TP_UDP};
@@ -32,20 +29,21 @@ static struct txn_client *client_send(struct fx *f, enum sip_method method, cons
 	return ct;
 }
 
-static void peer_respond(int fd, const char *branch, const char *method, int status,
+static void peer_respond(const struct fx *f, const char *branch, const char *method, int status,
 			 const char *totag)
 {
 	char m[1024];
 	snprintf(m, sizeof(m),
 		 "SIP/2.0 %d X\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:15310;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
 		 "From: <sip:alice@127.0.0.1>;tag=c1\r\n"
 		 "To: <sip:bob@127.0.0.1>%s%s\r\n"
 		 "Call-ID: cli-%s\r\n"
 		 "CSeq: 1 %s\r\n"
 		 "Content-Length: 0\r\n\r\n",
-		 status, branch, totag ? ";tag=" : "", totag ? totag : "", branch, method);
-	peer_send(fd, m);
+		 status, f->udp_port, branch, totag ? ";tag=" : "", totag ? totag : "", branch,
+		 method);
+	peer_send(f, m);
 }
 
 static const char *const P_REQ[] = {"INVITE ", "ACK ", "OPTIONS "};
@@ -58,13 +56,13 @@ static void test_client_invite(void **state)
 	(void)state;
 	struct fx *f = fx_new(20, 40);
 	struct inbox in = {0};
-	struct txn_client *ct = client_send(f, SIP_METHOD_INVITE, "z9hG4bKcli1", PEER_PORT);
+	struct txn_client *ct = client_send(f, SIP_METHOD_INVITE, "z9hG4bKcli1", f->peer_port);
 	for (int i = 0; i < 400 && in.count[0] < 3; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_REQ, 3);
 	}
 	assert_true(in.count[0] >= 3); /* the INVITE and at least two Timer A copies */
-	peer_respond(f->peer, "z9hG4bKcli1", "INVITE", 180, "r1");
+	peer_respond(f, "z9hG4bKcli1", "INVITE", 180, "r1");
 	for (int i = 0; i < 200 && f->n_rsp < 1; i++)
 		spin(f);
 	assert_int_equal(f->n_rsp, 1);
@@ -75,7 +73,7 @@ static void test_client_invite(void **state)
 	peer_read(f->peer, &in, P_REQ, 3);
 	assert_int_equal(in.count[0], after_1xx);
 
-	peer_respond(f->peer, "z9hG4bKcli1", "INVITE", 486, "r1");
+	peer_respond(f, "z9hG4bKcli1", "INVITE", 486, "r1");
 	for (int i = 0; i < 200 && in.count[1] < 1; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_REQ, 3);
@@ -84,7 +82,7 @@ static void test_client_invite(void **state)
 	assert_non_null(strstr(in.last[1], "branch=z9hG4bKcli1"));
 	assert_non_null(strstr(in.last[1], "tag=r1"));
 	assert_non_null(strstr(in.last[1], "CSeq: 1 ACK"));
-	peer_respond(f->peer, "z9hG4bKcli1", "INVITE", 486, "r1");
+	peer_respond(f, "z9hG4bKcli1", "INVITE", 486, "r1");
 	for (int i = 0; i < 200 && in.count[1] < 2; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_REQ, 3);
@@ -104,8 +102,8 @@ static void test_client_timeouts(void **state)
 	(void)state;
 	struct fx *f = fx_new(20, 40);
 	struct inbox in = {0};
-	client_send(f, SIP_METHOD_INVITE, "z9hG4bKcliB", PEER_PORT);
-	client_send(f, SIP_METHOD_OPTIONS, "z9hG4bKcliF", PEER_PORT);
+	client_send(f, SIP_METHOD_INVITE, "z9hG4bKcliB", f->peer_port);
+	client_send(f, SIP_METHOD_OPTIONS, "z9hG4bKcliF", f->peer_port);
 	run_until(f, &f->n_fail, 2);
 	assert_int_equal(f->last_fail, TXN_FAIL_TIMEOUT);
 	peer_read(f->peer, &in, P_REQ, 3);
@@ -124,13 +122,13 @@ static void test_stray_response(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(20, 40);
-	struct txn_client *ct = client_send(f, SIP_METHOD_OPTIONS, "z9hG4bKcliS", PEER_PORT);
-	peer_respond(f->peer, "z9hG4bKnobody", "OPTIONS", 200, "x");
+	struct txn_client *ct = client_send(f, SIP_METHOD_OPTIONS, "z9hG4bKcliS", f->peer_port);
+	peer_respond(f, "z9hG4bKnobody", "OPTIONS", 200, "x");
 	run_until(f, &f->n_stray, 1);
-	peer_respond(f->peer, "z9hG4bKcliS", "INVITE", 200, "x"); /* method differs */
+	peer_respond(f, "z9hG4bKcliS", "INVITE", 200, "x"); /* method differs */
 	run_until(f, &f->n_stray, 2);
 	assert_int_equal(f->n_rsp, 0);
-	peer_respond(f->peer, "z9hG4bKcliS", "OPTIONS", 200, "x");
+	peer_respond(f, "z9hG4bKcliS", "OPTIONS", 200, "x");
 	run_until(f, &f->n_rsp, 1);
 	assert_int_equal(f->n_stray, 2);
 	txn_client_release(ct);
@@ -145,7 +143,7 @@ static void test_100k_clients(void **state)
 	enum { N = 100000 };
 	struct fx *f = fx_new(5000, 10);
 	struct tp_packet pkt = {.proto = TP_UDP};
-	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), PEER_PORT, &pkt.src), 0);
+	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), f->peer_port, &pkt.src), 0);
 	char m[1024];
 	size_t s, c;
 	struct mallinfo2 mi0, mi1;
@@ -156,7 +154,7 @@ static void test_100k_clients(void **state)
 	char br[32];
 	for (int i = 0; i < N; i++) {
 		snprintf(br, sizeof(br), "z9hG4bKc%d", i);
-		cts[i] = client_send(f, SIP_METHOD_OPTIONS, br, SINK_PORT);
+		cts[i] = client_send(f, SIP_METHOD_OPTIONS, br, f->sink_port);
 	}
 	mi1 = mallinfo2();
 	txn_layer_counts(f->L, &s, &c);
@@ -168,13 +166,13 @@ static void test_100k_clients(void **state)
 		snprintf(br, sizeof(br), "z9hG4bKc%d", i);
 		int n = snprintf(m, sizeof(m),
 				 "SIP/2.0 200 OK\r\n"
-				 "Via: SIP/2.0/UDP 127.0.0.1:15310;branch=%s\r\n"
+				 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
 				 "From: <sip:alice@127.0.0.1>;tag=c1\r\n"
 				 "To: <sip:bob@127.0.0.1>;tag=x\r\n"
 				 "Call-ID: cli-%s\r\n"
 				 "CSeq: 1 OPTIONS\r\n"
 				 "Content-Length: 0\r\n\r\n",
-				 br, br);
+				 f->udp_port, br, br);
 		txn_layer_receive(f->L, msg_parse(m, (size_t)n), &pkt, false);
 		txn_client_release(cts[i]);
 	}
@@ -199,7 +197,7 @@ static void test_client_transport_fail(void **state)
 	(void)state;
 	struct fx *f = fx_new(20, 40);
 	const char *req = "OPTIONS sip:x@[::1]:15319 SIP/2.0\r\n"
-			  "Via: SIP/2.0/UDP 127.0.0.1:15310;branch=z9hG4bKtf1\r\n"
+			  "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKtf1\r\n"
 			  "Max-Forwards: 70\r\n"
 			  "From: <sip:a@127.0.0.1>;tag=1\r\n"
 			  "To: <sip:x@127.0.0.1>\r\n"
@@ -237,10 +235,10 @@ static void test_client_release_in_callback(void **state)
 	(void)state;
 	struct fx *f = fx_new(20, 40);
 	f->release_in_response = true;
-	client_send(f, SIP_METHOD_OPTIONS, "z9hG4bKrel1", PEER_PORT);
-	peer_respond(f->peer, "z9hG4bKrel1", "OPTIONS", 200, "x");
+	client_send(f, SIP_METHOD_OPTIONS, "z9hG4bKrel1", f->peer_port);
+	peer_respond(f, "z9hG4bKrel1", "OPTIONS", 200, "x");
 	run_until(f, &f->n_rsp, 1);
-	peer_respond(f->peer, "z9hG4bKrel1", "OPTIONS", 200, "x");
+	peer_respond(f, "z9hG4bKrel1", "OPTIONS", 200, "x");
 	run_steps(f, 5);
 	assert_int_equal(f->n_rsp, 1);
 	assert_int_equal(f->n_stray, 0); /* absorbed by the Completed transaction */

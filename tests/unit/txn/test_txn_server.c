@@ -1,57 +1,66 @@
 /* test_txn_server.c — server transactions (RFC 3261 §17.2, RFC 6026) over a
- * real transport on 127.0.0.1:15300 (UDP and TCP) with a raw UDP peer at 15301:
+ * real transport on 127.0.0.1 (UDP and TCP) with a raw UDP peer, all on ports
+ * the kernel picks (txn_fixture.h):
  * 100 Trying, absorption, Timers G/H/I/J/L, ACK handling, CANCEL matching, the
  * RFC 2543 rules and 100,000 concurrent transactions. */
 #include "txn_fixture.h"
 
 #define INVITE_FMT                                                                         \
-	"INVITE sip:bob@127.0.0.1:15300 SIP/2.0\r\n"                                       \
-	"Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s\r\n"                                      \
+	"INVITE sip:bob@127.0.0.1:%u SIP/2.0\r\n"                                          \
+	"Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"                                      \
 	"Max-Forwards: 70\r\n"                                                             \
 	"From: <sip:alice@127.0.0.1>;tag=a1\r\n"                                           \
 	"To: <sip:bob@127.0.0.1>\r\n"                                                      \
 	"Call-ID: %s\r\n"                                                                  \
 	"CSeq: 1 INVITE\r\n"                                                               \
-	"Contact: <sip:alice@127.0.0.1:15301>\r\n"                                         \
+	"Contact: <sip:alice@127.0.0.1:%u>\r\n"                                            \
 	"Content-Length: 0\r\n\r\n"
 
-static void send_invite(int fd, int port, const char *branch, const char *callid)
+/* The INVITE from the peer (Via and Contact at its port). */
+static void invite_text(const struct fx *f, char *m, size_t cap, const char *branch,
+			const char *callid)
 {
-	char m[1024];
-	snprintf(m, sizeof(m), INVITE_FMT, port, branch, callid);
-	peer_send(fd, m);
+	snprintf(m, cap, INVITE_FMT, f->udp_port, f->peer_port, branch, callid, f->peer_port);
 }
 
-static void send_ack(int fd, const char *branch, const char *callid, const char *totag)
+static void send_invite(const struct fx *f, const char *branch, const char *callid)
+{
+	char m[1024];
+	invite_text(f, m, sizeof(m), branch, callid);
+	peer_send(f, m);
+}
+
+static void send_ack(const struct fx *f, const char *branch, const char *callid,
+		     const char *totag)
 {
 	char m[1024];
 	snprintf(m, sizeof(m),
-		 "ACK sip:bob@127.0.0.1:15300 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:15301;branch=%s\r\n"
+		 "ACK sip:bob@127.0.0.1:%u SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
 		 "Max-Forwards: 70\r\n"
 		 "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 		 "To: <sip:bob@127.0.0.1>;tag=%s\r\n"
 		 "Call-ID: %s\r\n"
 		 "CSeq: 1 ACK\r\n"
 		 "Content-Length: 0\r\n\r\n",
-		 branch, totag, callid);
-	peer_send(fd, m);
+		 f->udp_port, f->peer_port, branch, totag, callid);
+	peer_send(f, m);
 }
 
-static void send_bye(int fd, const char *branch)
+static void send_bye(const struct fx *f, const char *branch)
 {
 	char m[1024];
 	snprintf(m, sizeof(m),
-		 "BYE sip:bob@127.0.0.1:15300 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:15301;branch=%s\r\n"
+		 "BYE sip:bob@127.0.0.1:%u SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
 		 "Max-Forwards: 70\r\n"
 		 "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 		 "To: <sip:bob@127.0.0.1>;tag=b1\r\n"
 		 "Call-ID: bye-1\r\n"
 		 "CSeq: 2 BYE\r\n"
 		 "Content-Length: 0\r\n\r\n",
-		 branch);
-	peer_send(fd, m);
+		 f->udp_port, f->peer_port, branch);
+	peer_send(f, m);
 }
 
 static const char *const P_RSP[] = {"SIP/2.0 100", "SIP/2.0 486", "SIP/2.0 200", "SIP/2.0 404"};
@@ -64,9 +73,9 @@ static void test_invite_server_trying_g_h(void **state)
 	(void)state;
 	struct fx *f = fx_new(20, 40);
 	struct inbox in = {0};
-	send_invite(f->peer, PEER_PORT, "z9hG4bKinv1", "inv-1");
+	send_invite(f, "z9hG4bKinv1", "inv-1");
 	run_until(f, &f->n_request, 1);
-	send_invite(f->peer, PEER_PORT, "z9hG4bKinv1", "inv-1");
+	send_invite(f, "z9hG4bKinv1", "inv-1");
 	for (int i = 0; i < 200 && in.count[0] < 2; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_RSP, 4);
@@ -98,14 +107,14 @@ static void test_invite_server_ack_absorbed(void **state)
 	struct inbox in = {0};
 	f->auto_status = 404;
 	f->auto_tag = "t404";
-	send_invite(f->peer, PEER_PORT, "z9hG4bKinv2", "inv-2");
+	send_invite(f, "z9hG4bKinv2", "inv-2");
 	for (int i = 0; i < 200 && in.count[3] < 1; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_RSP, 4);
 	}
 	assert_int_equal(in.count[3], 1);
-	send_ack(f->peer, "z9hG4bKinv2", "inv-2", "t404");
-	send_ack(f->peer, "z9hG4bKinv2", "inv-2", "t404"); /* retransmitted ACK */
+	send_ack(f, "z9hG4bKinv2", "inv-2", "t404");
+	send_ack(f, "z9hG4bKinv2", "inv-2", "t404"); /* retransmitted ACK */
 	run_until(f, &f->n_gone, 1);                        /* Timer I = T4 */
 	peer_read(f->peer, &in, P_RSP, 4);
 	assert_int_equal(f->n_ack, 0);
@@ -125,7 +134,7 @@ static void test_invite_server_accepted(void **state)
 	struct inbox in = {0};
 	f->auto_status = 200;
 	f->auto_tag = "ok1";
-	send_invite(f->peer, PEER_PORT, "z9hG4bKinv3", "inv-3");
+	send_invite(f, "z9hG4bKinv3", "inv-3");
 	for (int i = 0; i < 200 && in.count[2] < 1; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_RSP, 4);
@@ -133,13 +142,13 @@ static void test_invite_server_accepted(void **state)
 	assert_int_equal(in.count[2], 1);
 	struct txn_server *st = f->invite_st;
 	assert_non_null(st);
-	send_invite(f->peer, PEER_PORT, "z9hG4bKinv3", "inv-3");
+	send_invite(f, "z9hG4bKinv3", "inv-3");
 	run_steps(f, 10);
 	peer_read(f->peer, &in, P_RSP, 4);
 	assert_int_equal(in.count[2], 1); /* absorbed, not answered */
 	assert_int_equal(f->n_request, 1);
 	reply(f, st, 200, "ok1"); /* the TU's own 2xx retransmission */
-	send_ack(f->peer, "z9hG4bKack3", "inv-3", "ok1");
+	send_ack(f, "z9hG4bKack3", "inv-3", "ok1");
 	run_until(f, &f->n_ack, 1);
 	/* A non-2xx after the 2xx is refused. */
 	char buf[2048];
@@ -161,9 +170,9 @@ static void test_bye_absorbed(void **state)
 	struct fx *f = fx_new(20, 40);
 	struct inbox in = {0};
 	f->auto_status = 200;
-	send_bye(f->peer, "z9hG4bKbye1");
+	send_bye(f, "z9hG4bKbye1");
 	run_until(f, &f->n_request, 1);
-	send_bye(f->peer, "z9hG4bKbye1");
+	send_bye(f, "z9hG4bKbye1");
 	for (int i = 0; i < 200 && in.count[2] < 2; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_RSP, 4);
@@ -175,11 +184,11 @@ static void test_bye_absorbed(void **state)
 	fx_free(f);
 }
 
-static int tcp_connect(void)
+static int tcp_connect(const struct fx *f)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PROXY_PORT)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->tcp_port)};
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	return fd;
@@ -211,10 +220,10 @@ static void test_tcp_timer_values(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(10000, 5000);
-	int fd = tcp_connect();
+	int fd = tcp_connect(f);
 	f->auto_status = 200;
-	const char *bye = "BYE sip:bob@127.0.0.1:15300 SIP/2.0\r\n"
-			  "Via: SIP/2.0/TCP 127.0.0.1:15309;branch=z9hG4bKtcpbye\r\n"
+	const char *bye = "BYE sip:bob@127.0.0.1 SIP/2.0\r\n"
+			  "Via: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKtcpbye\r\n"
 			  "Max-Forwards: 70\r\n"
 			  "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 			  "To: <sip:bob@127.0.0.1>;tag=b1\r\n"
@@ -232,8 +241,8 @@ static void test_tcp_timer_values(void **state)
 
 	f->auto_status = 486;
 	f->auto_tag = "tt";
-	const char *inv = "INVITE sip:bob@127.0.0.1:15300 SIP/2.0\r\n"
-			  "Via: SIP/2.0/TCP 127.0.0.1:15309;branch=z9hG4bKtcpinv\r\n"
+	const char *inv = "INVITE sip:bob@127.0.0.1 SIP/2.0\r\n"
+			  "Via: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKtcpinv\r\n"
 			  "Max-Forwards: 70\r\n"
 			  "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 			  "To: <sip:bob@127.0.0.1>\r\n"
@@ -245,8 +254,8 @@ static void test_tcp_timer_values(void **state)
 		spin(f);
 		tcp_read(fd, acc, sizeof(acc));
 	}
-	const char *ack = "ACK sip:bob@127.0.0.1:15300 SIP/2.0\r\n"
-			  "Via: SIP/2.0/TCP 127.0.0.1:15309;branch=z9hG4bKtcpinv\r\n"
+	const char *ack = "ACK sip:bob@127.0.0.1 SIP/2.0\r\n"
+			  "Via: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKtcpinv\r\n"
 			  "Max-Forwards: 70\r\n"
 			  "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 			  "To: <sip:bob@127.0.0.1>;tag=tt\r\n"
@@ -268,19 +277,20 @@ static void test_cancel_finds_invite(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(20, 40);
-	send_invite(f->peer, PEER_PORT, "z9hG4bKcan1", "can-1");
+	send_invite(f, "z9hG4bKcan1", "can-1");
 	run_until(f, &f->n_request, 1);
 	char m[1024];
 	snprintf(m, sizeof(m),
-		 "CANCEL sip:bob@127.0.0.1:15300 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:15301;branch=z9hG4bKcan1\r\n"
+		 "CANCEL sip:bob@127.0.0.1:%u SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKcan1\r\n"
 		 "Max-Forwards: 70\r\n"
 		 "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 		 "To: <sip:bob@127.0.0.1>\r\n"
 		 "Call-ID: can-1\r\n"
 		 "CSeq: 1 CANCEL\r\n"
-		 "Content-Length: 0\r\n\r\n");
-	peer_send(f->peer, m);
+		 "Content-Length: 0\r\n\r\n",
+		 f->udp_port, f->peer_port);
+	peer_send(f, m);
 	run_until(f, &f->n_request, 2);
 	assert_int_equal(f->n_cancel_found, 1);
 	/* A CANCEL for another branch finds nothing. */
@@ -288,7 +298,7 @@ static void test_cancel_finds_invite(void **state)
 	(void)p;
 	char *b = strstr(m, "z9hG4bKcan1");
 	memcpy(b, "z9hG4bKcan9", 11);
-	peer_send(f->peer, m);
+	peer_send(f, m);
 	run_until(f, &f->n_request, 3);
 	assert_int_equal(f->n_cancel_found, 1);
 	fx_free(f);
@@ -304,9 +314,9 @@ static void test_rfc2543_matching(void **state)
 	struct inbox in = {0};
 	f->auto_status = 404;
 	f->auto_tag = "old";
-	send_invite(f->peer, PEER_PORT, "z9hG4bK", "old-1");
+	send_invite(f, "z9hG4bK", "old-1");
 	run_until(f, &f->n_request, 1);
-	send_invite(f->peer, PEER_PORT, "z9hG4bK", "old-1");
+	send_invite(f, "z9hG4bK", "old-1");
 	for (int i = 0; i < 200 && in.count[3] < 2; i++) {
 		spin(f);
 		peer_read(f->peer, &in, P_RSP, 4);
@@ -315,16 +325,16 @@ static void test_rfc2543_matching(void **state)
 	assert_int_equal(f->n_request, 1);
 	/* Same Call-ID and CSeq but another From tag: a different transaction. */
 	char m[1024];
-	snprintf(m, sizeof(m), INVITE_FMT, PEER_PORT, "z9hG4bK", "old-1");
+	invite_text(f, m, sizeof(m), "z9hG4bK", "old-1");
 	char *t = strstr(m, "tag=a1");
 	memcpy(t, "tag=a2", 6);
-	peer_send(f->peer, m);
+	peer_send(f, m);
 	run_until(f, &f->n_request, 2);
-	send_ack(f->peer, "z9hG4bK", "old-1", "old");
+	send_ack(f, "z9hG4bK", "old-1", "old");
 	run_until(f, &f->n_gone, 1); /* Confirmed then Timer I */
 	assert_int_equal(f->n_ack, 0);
 	/* An ACK with a To tag we never sent is not ours: it goes to the TU. */
-	send_ack(f->peer, "z9hG4bK", "old-1", "other");
+	send_ack(f, "z9hG4bK", "old-1", "other");
 	run_until(f, &f->n_ack, 1);
 	fx_free(f);
 }
@@ -338,7 +348,7 @@ static void test_rfc4475_badbranch(void **state)
 	(void)state;
 	struct fx *f = fx_new(20, 40);
 	struct tp_packet pkt = {.proto = TP_UDP};
-	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), SINK_PORT, &pkt.src), 0);
+	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), f->sink_port, &pkt.src), 0);
 	const char *text = "OPTIONS sip:user@example.com SIP/2.0\r\n"
 			   "To: sip:user@example.com\r\n"
 			   "From: sip:caller@example.org;tag=33242\r\n"
@@ -378,20 +388,20 @@ static void test_100k_servers(void **state)
 	f->keep = calloc(N, sizeof(*f->keep));
 	assert_non_null(f->keep);
 	struct tp_packet pkt = {.proto = TP_UDP};
-	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), SINK_PORT, &pkt.src), 0);
+	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), f->sink_port, &pkt.src), 0);
 	char m[1024];
 	struct mallinfo2 mi0 = mallinfo2();
 	for (int i = 0; i < N; i++) {
 		int n = snprintf(m, sizeof(m),
 				 "MESSAGE sip:bob@127.0.0.1 SIP/2.0\r\n"
-				 "Via: SIP/2.0/UDP 127.0.0.1:15399;branch=z9hG4bK%d\r\n"
+				 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%d\r\n"
 				 "Max-Forwards: 70\r\n"
 				 "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 				 "To: <sip:bob@127.0.0.1>\r\n"
 				 "Call-ID: k-%d\r\n"
 				 "CSeq: 1 MESSAGE\r\n"
 				 "Content-Length: 0\r\n\r\n",
-				 i, i);
+				 f->sink_port, i, i);
 		struct sip_msg *msg = msg_parse(m, (size_t)n);
 		assert_non_null(msg);
 		txn_layer_receive(f->L, msg, &pkt, false);
@@ -405,14 +415,14 @@ static void test_100k_servers(void **state)
 	for (int i = 0; i < N; i += 997) {
 		int n = snprintf(m, sizeof(m),
 				 "MESSAGE sip:bob@127.0.0.1 SIP/2.0\r\n"
-				 "Via: SIP/2.0/UDP 127.0.0.1:15399;branch=z9hG4bK%d\r\n"
+				 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%d\r\n"
 				 "Max-Forwards: 70\r\n"
 				 "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
 				 "To: <sip:bob@127.0.0.1>\r\n"
 				 "Call-ID: k-%d\r\n"
 				 "CSeq: 1 MESSAGE\r\n"
 				 "Content-Length: 0\r\n\r\n",
-				 i, i);
+				 f->sink_port, i, i);
 		txn_layer_receive(f->L, msg_parse(m, (size_t)n), &pkt, false);
 	}
 	assert_int_equal(f->n_request, N);

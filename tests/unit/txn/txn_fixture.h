@@ -1,7 +1,8 @@
 /* txn_fixture.h — shared by the transaction layer tests: a real event_base and
  * struct tp on 127.0.0.1 (UDP and TCP), a recording transaction user, raw UDP
  * sockets playing the peer, and loop helpers that wait on counts (never on
- * elapsed time). Each test file picks its own ports inside 15300-15399. */
+ * elapsed time). Every socket binds port 0 and the test reads back the port it
+ * got (f->udp_port, f->peer_port, ...), so tests never collide on a port. */
 #ifndef SIPPROXY_TESTS_TXN_FIXTURE_H
 #define SIPPROXY_TESTS_TXN_FIXTURE_H
 #include <arpa/inet.h>
@@ -27,18 +28,14 @@
 #include "../unit_config.h"
 #include "txn/txn.h"
 
-#ifndef PROXY_PORT
-#define PROXY_PORT 15300
-#define PEER_PORT 15301
-#define SINK_PORT 15399
-#endif
-
 struct fx {
 	struct event_base *base;
 	struct tp *tp;
 	struct txn_layer *L;
-	int peer;        /* UDP socket at PEER_PORT */
-	int sink;        /* UDP socket at SINK_PORT, never read */
+	uint16_t udp_port, tcp_port; /* where the transport listens */
+	int peer;                    /* UDP socket at peer_port */
+	int sink;                    /* UDP socket at sink_port, never read */
+	uint16_t peer_port, sink_port;
 	/* TU behaviour */
 	int auto_status; /* reply in on_request (0 = don't) */
 	const char *auto_tag;
@@ -160,15 +157,17 @@ static void tu_gone(void *arg, struct txn_server *st, void *user)
 
 static const struct txn_user tu = {tu_request, tu_ack, tu_response, tu_fail, tu_stray, tu_gone};
 
-static int udp_socket(uint16_t port)
+/* A UDP socket on 127.0.0.1 at a port the kernel picks; *port is that port. */
+static int udp_socket(uint16_t *port)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(fd >= 0);
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
 	return fd;
 }
 
@@ -181,13 +180,15 @@ static struct fx *fx_new(uint32_t t1, uint32_t t4)
 	struct tp_config tc = unit_tp_config(NULL);
 	f->tp = tp_new(f->base, &tc, fx_recv, fx_closed, f);
 	assert_non_null(f->tp);
-	assert_int_equal(tp_listen(f->tp, TP_UDP, "127.0.0.1", PROXY_PORT, NULL), 0);
-	assert_int_equal(tp_listen(f->tp, TP_TCP, "127.0.0.1", PROXY_PORT, NULL), 0);
+	assert_int_equal(tp_listen(f->tp, TP_UDP, "127.0.0.1", 0, NULL), 0);
+	assert_int_equal(tp_listen(f->tp, TP_TCP, "127.0.0.1", 0, NULL), 0);
+	f->udp_port = tp_listener_for(f->tp, TP_UDP, AF_INET)->port;
+	f->tcp_port = tp_listener_for(f->tp, TP_TCP, AF_INET)->port;
 	struct txn_config c = {.t1_ms = t1, .t2_ms = t1 * 8 > 4000 ? 4000 : t1 * 8, .t4_ms = t4};
 	f->L = txn_layer_new(f->base, f->tp, &c, &tu, f);
 	assert_non_null(f->L);
-	f->peer = udp_socket(PEER_PORT);
-	f->sink = udp_socket(SINK_PORT);
+	f->peer = udp_socket(&f->peer_port);
+	f->sink = udp_socket(&f->sink_port);
 	return f;
 }
 
@@ -233,11 +234,12 @@ static void run_steps(struct fx *f, int n)
 		spin(f);
 }
 
-static void peer_send(int fd, const char *msg)
+/* Sends msg from the peer socket to the transport's UDP listener. */
+static void peer_send(const struct fx *f, const char *msg)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PROXY_PORT)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->udp_port)};
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof(a)),
+	assert_int_equal(sendto(f->peer, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof(a)),
 			 (ssize_t)strlen(msg));
 }
 
