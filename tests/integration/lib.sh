@@ -105,17 +105,30 @@ it_fail() {
 	echo "FAIL [$IT_NAME]: $*" >&2
 	exit 1
 }
-it_pass() {
-	# A clean shutdown is part of passing: SIGTERM must end sipproxy with status 0
-	# within its shutdown-timeout (a sanitizer report at exit makes it non-zero).
+# it_proxy_shutdown: a clean shutdown — SIGTERM must end sipproxy with status 0
+# within its shutdown-timeout (a sanitizer report at exit makes it non-zero).
+# Returns 1 with the reason in IT_SHUTDOWN_ERR otherwise; 0 when there is no
+# running sipproxy. (Not in a subshell: it waits for the proxy.)
+it_proxy_shutdown() {
+	IT_SHUTDOWN_ERR=""
 	if [ "$PROXY_IMPL" = sipproxy ] && [ -n "$PROXY_PID" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
 		local rc=0 _
 		kill -TERM "$PROXY_PID" 2>/dev/null || true
 		for _ in $(seq 1 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -0 "$PROXY_PID" 2>/dev/null && it_fail "sipproxy still running 10 s after SIGTERM"
+		if kill -0 "$PROXY_PID" 2>/dev/null; then
+			IT_SHUTDOWN_ERR="sipproxy still running 10 s after SIGTERM"
+			return 1
+		fi
 		wait "$PROXY_PID" || rc=$?
-		[ "$rc" = 0 ] || it_fail "sipproxy exited with status $rc on SIGTERM (see proxy.log)"
+		if [ "$rc" != 0 ]; then
+			IT_SHUTDOWN_ERR="sipproxy exited with status $rc on SIGTERM (see proxy.log)"
+			return 1
+		fi
 	fi
+	return 0
+}
+it_pass() {
+	it_proxy_shutdown || it_fail "$IT_SHUTDOWN_ERR"
 	IT_OK=1
 	echo "PASS [$IT_NAME] (impl=$PROXY_IMPL)"
 	exit 0
@@ -162,19 +175,26 @@ it_wait_port() {
 # it_proxy_conf [key=value...]: writes $IT_TMP/proxy.conf for sipproxy.
 #   listen=ADDR port=N transports='"udp", "tcp"' servers='ADDR:PORT:udp ...'
 #   t1=MS extra='libconfig text appended'
+#   listen6=ADDR  an extra UDP+TCP listener on ADDR (e.g. ::1) at the same port,
+#                 written as proxy.listen (docs/config.md)
 it_proxy_conf() {
 	local listen=$A_PROXY port=$P_PROXY transports='"udp", "tcp"' servers="$A_UAS:$P_UAS:udp"
-	local t1=100 extra="" kv
+	local t1=100 extra="" listen6="" kv
 	for kv in "$@"; do
 		case $kv in
 		listen=*) listen=${kv#*=} ;; port=*) port=${kv#*=} ;;
+		listen6=*) listen6=${kv#*=} ;;
 		transports=*) transports=${kv#*=} ;; servers=*) servers=${kv#*=} ;;
 		t1=*) t1=${kv#*=} ;; extra=*) extra=${kv#*=} ;;
 		*) it_fail "it_proxy_conf: unknown $kv" ;;
 		esac
 	done
 	IT_PROXY_LISTEN=$listen IT_PROXY_PORT=$port IT_PROXY_SERVERS=$servers
-	IT_PROXY_TRANSPORTS=$transports
+	IT_PROXY_TRANSPORTS=$transports IT_PROXY_LISTEN6=$listen6
+	local listens=""
+	[ -z "$listen6" ] || listens="
+  listen = ( { transport = \"udp\"; address = \"$listen6\"; port = $port; },
+             { transport = \"tcp\"; address = \"$listen6\"; port = $port; } );"
 	local n=0 s items="" host rest sport tp
 	for s in $servers; do
 		n=$((n + 1))
@@ -189,7 +209,7 @@ proxy = {
   name = "it-proxy";
   sip-address = "$listen";
   sip-port = $port;
-  transports = [ $transports ];
+  transports = [ $transports ];$listens
 };
 cluster = {
   proxies = ( { name = "it-proxy"; sip-address = "$listen"; sip-port = $port; } );
@@ -226,6 +246,9 @@ it_kamailio_cfg() {
 	case $IT_PROXY_TRANSPORTS in *udp*) listens="listen=udp:$la:$IT_PROXY_PORT" ;; esac
 	case $IT_PROXY_TRANSPORTS in *tcp*) listens="$listens
 listen=tcp:$la:$IT_PROXY_PORT" ;; esac
+	[ -z "${IT_PROXY_LISTEN6:-}" ] || listens="$listens
+listen=udp:[$IT_PROXY_LISTEN6]:$IT_PROXY_PORT
+listen=tcp:[$IT_PROXY_LISTEN6]:$IT_PROXY_PORT"
 	mkdir -p "$IT_TMP/kamrun"
 	cat >"$IT_TMP/kamailio.cfg" <<EOF
 #!KAMAILIO
@@ -312,6 +335,10 @@ it_proxy_start() {
 	fi
 	it_wait_port $bindwait "$IT_PROXY_LISTEN" "$IT_PROXY_PORT" 15 "$PROXY_PID"
 	case $IT_PROXY_TRANSPORTS in *tcp*) it_wait_port tcp "$IT_PROXY_LISTEN" "$IT_PROXY_PORT" 15 "$PROXY_PID" ;; esac
+	if [ -n "${IT_PROXY_LISTEN6:-}" ]; then
+		it_wait_port udp "$IT_PROXY_LISTEN6" "$IT_PROXY_PORT" 15 "$PROXY_PID"
+		it_wait_port tcp "$IT_PROXY_LISTEN6" "$IT_PROXY_PORT" 15 "$PROXY_PID"
+	fi
 }
 
 # it_proxy_stop: stops the proxy (and Kamailio's children) before a restart.
@@ -463,13 +490,16 @@ it_msg_count() {
 
 # ---- raw messages (sipsend.py / sipsink.py) -----------------------------------
 
-# it_sink NAME ADDR PORT [METHODS]: starts sipsink.py on UDP+TCP ADDR:PORT logging to
-# $IT_TMP/NAME.out, answering 200 to METHODS (comma list). Sets IT_LAST_PID.
+# it_sink NAME ADDR PORT [METHODS [OPTION...]]: starts sipsink.py on UDP+TCP ADDR:PORT
+# logging to $IT_TMP/NAME.out, answering 200 to METHODS (comma list); OPTIONs go to
+# sipsink.py as they are (e.g. --log-accept --log-bytes, --delay 1). Sets IT_LAST_PID.
 it_sink() {
 	local name=$1 addr=$2 port=$3 methods=${4:-}
+	shift 3
+	[ $# = 0 ] || shift
 	: >"$IT_TMP/$name.out"
 	it_start "$name" $SIPSINK --listen "$(it_hostport "$addr" "$port")" --out "$IT_TMP/$name.out" \
-		--reply "$methods"
+		--reply "$methods" "$@"
 	local pid=$IT_LAST_PID
 	it_wait_port udp "$addr" "$port" 10 "$pid"
 	it_wait_port tcp "$addr" "$port" 10 "$pid"
