@@ -173,17 +173,18 @@ it_wait_port() {
 # ---- proxy under test -------------------------------------------------------
 
 # it_proxy_conf [key=value...]: writes $IT_TMP/proxy.conf for sipproxy.
+#   sbcs='IP ...' (cluster.sbcs: edge peers whose Path counts, RFC 3327)
 #   listen=ADDR port=N transports='"udp", "tcp"' servers='ADDR:PORT:udp ...'
 #   t1=MS extra='libconfig text appended'
 #   listen6=ADDR  an extra UDP+TCP listener on ADDR (e.g. ::1) at the same port,
 #                 written as proxy.listen (docs/config.md)
 it_proxy_conf() {
 	local listen=$A_PROXY port=$P_PROXY transports='"udp", "tcp"' servers="$A_UAS:$P_UAS:udp"
-	local t1=100 extra="" listen6="" kv
+	local t1=100 extra="" listen6="" sbcs="" kv
 	for kv in "$@"; do
 		case $kv in
 		listen=*) listen=${kv#*=} ;; port=*) port=${kv#*=} ;;
-		listen6=*) listen6=${kv#*=} ;;
+		listen6=*) listen6=${kv#*=} ;; sbcs=*) sbcs=${kv#*=} ;;
 		transports=*) transports=${kv#*=} ;; servers=*) servers=${kv#*=} ;;
 		t1=*) t1=${kv#*=} ;; extra=*) extra=${kv#*=} ;;
 		*) it_fail "it_proxy_conf: unknown $kv" ;;
@@ -195,6 +196,12 @@ it_proxy_conf() {
 	[ -z "$listen6" ] || listens="
   listen = ( { transport = \"udp\"; address = \"$listen6\"; port = $port; },
              { transport = \"tcp\"; address = \"$listen6\"; port = $port; } );"
+	local sbc_items="" a
+	for a in $sbcs; do
+		sbc_items="$sbc_items${sbc_items:+,} { name = \"sbc-$a\"; sip-address = \"$a\"; }"
+	done
+	[ -z "$sbc_items" ] || sbc_items="
+  sbcs = ( $sbc_items );"
 	local n=0 s items="" host rest sport tp
 	for s in $servers; do
 		n=$((n + 1))
@@ -214,7 +221,7 @@ proxy = {
 cluster = {
   proxies = ( { name = "it-proxy"; sip-address = "$listen"; sip-port = $port; } );
   sip-servers = ( $items
-  );
+  );$sbc_items
 };
 sip = { t1 = $t1; t2 = 4000; timer-c = 20000; };
 log = { level = "debug"; sip-trace = true; };

@@ -5,7 +5,9 @@
 #    first 2xx goes up and the other branch is CANCELled;
 #  - unregister one (expires=0) and all (Contact: *, §10.2.2), then 480 (§16.5);
 #  - expiry: a binding granted 2 s is gone after it (never used expired);
-#  - Path (RFC 3327): a contact registered through an "SBC" is reached through it;
+#  - Path (RFC 3327): a contact registered through a configured SBC is reached
+#    through it; a Path from an endpoint is removed before the SIP Server sees the
+#    REGISTER, never stored, and calls go to the endpoint's own flow;
 #  - restart: the snapshot written at SIGTERM brings the binding back, and a call
 #    reaches the endpoint through the restarted proxy.
 . "$(dirname "$0")/../lib.sh"
@@ -19,7 +21,8 @@ it_start sipsim "$SIPSIM" --listen "$A_UAS:$P_UAS" --users "$SIPPROXY_SOURCE_DIR
 	--max-expires 600
 it_wait_port udp "$A_UAS" "$P_UAS" 10 "$IT_LAST_PID"
 SIM_PID=$IT_LAST_PID
-it_proxy_conf servers="$A_UAS:$P_UAS:udp" \
+SBC_SRC=127.0.0.5
+it_proxy_conf servers="$A_UAS:$P_UAS:udp" sbcs="$SBC_SRC" \
 	extra="registrar = { domains = [ \"sipproxy.test\" ]; snapshot = \"$IT_TMP/bindings.snap\"; };"
 it_proxy_start
 PROXY=$(it_hostport "$A_PROXY" "$P_PROXY")
@@ -106,15 +109,38 @@ it_assert_eq "$(bindings sip:1002@sipproxy.test)" 0 "1002 after its 2 s"
 r=$(call 1002@sipproxy.test)
 case $r in *status=480*) ;; *) it_fail "call to an expired binding: $r (want 480)" ;; esac
 
-# 4. Path: the contact is reached through the "SBC" that put itself in Path.
+# 4. Path: the contact is reached through the SBC that put itself in Path (the SBC
+# sends from 127.0.0.5, a configured cluster.sbcs entry; its other side, where it
+# takes requests for the endpoint, is the sink on 127.0.0.4).
 SBC=127.0.0.4
 it_sink sbc "$SBC" "$P_VICTIM" INVITE
-$EP --local "$A_UAC:$P_SEND" --proxy "$PROXY" --user 1001 --password 1001pass \
+$EP --local "$SBC_SRC:$P_SEND" --proxy "$PROXY" --user 1001 --password 1001pass \
 	--path "<sip:$SBC:$P_VICTIM;lr>" >"$IT_TMP/path.out" 2>&1 || it_fail "Path registration failed"
 r=$(call 1001@sipproxy.test)
-it_assert_grep "$IT_TMP/sbc.out" "INVITE sip:1001@$A_UAC:$P_SEND" \
+it_assert_grep "$IT_TMP/sbc.out" "INVITE sip:1001@$SBC_SRC:$P_SEND" \
 	"INVITE for the Path contact went to the SBC, Request-URI = contact (RFC 3327 §5.3)"
 case $r in *status=486*) ;; *) it_fail "call through the SBC: $r (the sink answers 486)" ;; esac
+
+# 4b. Path from an endpoint (not an SBC): removed before forwarding, never stored;
+# the call reaches the endpoint's own flow and the "Path" host gets nothing.
+it_sink fakepath 127.0.0.9 "$P_VICTIM" INVITE
+it_start ep_p $EP --local "$A_UAC:$P_UAC" --proxy "$PROXY" --user alice --password alice-secret \
+	--path "<sip:127.0.0.9:$P_VICTIM;lr>" --answer 1
+PEP=$IT_LAST_PID
+wait_bindings sip:alice@sipproxy.test 1
+"$CTL" registrations sip:alice@sipproxy.test >"$IT_TMP/reg_path.json"
+it_assert_nogrep "$IT_TMP/reg_path.json" "127.0.0.9" "an endpoint's Path is not stored"
+it_assert_grep "$IT_TMP/proxy.log" 'dir=out .*REGISTER sip:' "REGISTER forwarded"
+grep -E 'dir=out .*msg="REGISTER .*alice@' "$IT_TMP/proxy.log" | grep -qiE '\\r\\nPath:' &&
+	it_fail "the SIP Server saw the endpoint's Path"
+r=$(call alice@sipproxy.test)
+case $r in *status=200*) ;; *) it_fail "call to the endpoint that wrote a Path: $r" ;; esac
+it_wait_exit "$PEP" "endpoint alice (Path)" 15 || it_fail "endpoint alice (Path) failed"
+[ -s "$IT_TMP/fakepath.out" ] && it_fail "the endpoint's Path host received: $(cat "$IT_TMP/fakepath.out")"
+# leave no binding behind for the restart step
+$EP --local "$A_UAC:$P_UAC" --proxy "$PROXY" --user alice --password alice-secret \
+	--then unregister-all >/dev/null 2>&1 || it_fail "unregister alice"
+wait_bindings sip:alice@sipproxy.test 0
 
 # 5. restart: the snapshot brings the binding back.
 it_start ep_d $EP --local "$A_UAC:$P_UAC2" --proxy "$PROXY" --user alice --password alice-secret \
