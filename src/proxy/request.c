@@ -8,8 +8,6 @@
 
 static void reply_options_here(struct proxy *p, struct txn_server *st)
 {
-	/* §11: an OPTIONS addressed to the proxy itself (a keep-alive probe
-	 * from an SBC or a SIP Server) is answered here. */
 	proxy_reply(p, st, 200, NULL,
 		    STR_LIT("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, "
 			    "SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, MESSAGE\r\n"
@@ -35,7 +33,9 @@ void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req)
 	bool trusted = txn_server_trusted(st);
 	struct route_plan plan;
 	proxy_route_plan(p, req, trusted, &plan);
-	if (plan.for_me && req->method == SIP_METHOD_OPTIONS) {
+	/* §11: an OPTIONS to the proxy itself (no user part: a keep-alive probe)
+	 * is ours to answer; sip:user@proxy is for that user. */
+	if (plan.for_me && req->method == SIP_METHOD_OPTIONS && !plan.ruri->user.len) {
 		reply_options_here(p, st);
 		return;
 	}

@@ -16,24 +16,58 @@
 #include "txn/txn.h"
 #include "util/log.h"
 
-const char harness_config_base[] =
+/* The base config, one top-level group per entry: a group the caller's extra
+ * text defines replaces the base's (libconfig refuses a group twice). */
+static const char *const harness_groups[] = {
 	"proxy = { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060;\n"
 	"  transports = [ \"udp\", \"tcp\" ];\n"
 	"  listen = ( { transport = \"udp\"; address = \"::1\"; port = 5060; },\n"
-	"             { transport = \"tcp\"; address = \"::1\"; port = 5060; } ); };\n"
+	"             { transport = \"tcp\"; address = \"::1\"; port = 5060; } ); };\n",
 	"cluster = {\n"
 	"  proxies = ( { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060; },\n"
 	"              { name = \"h-peer\"; sip-address = \"127.0.0.6\"; sip-port = 5060; } );\n"
 	"  sip-servers = ( { name = \"s1\"; sip-address = \"127.0.0.3\"; sip-port = 5090;\n"
 	"    backup-sip-address = \"127.0.0.4\"; transport = \"udp\"; oos-check = 0; } );\n"
 	"  sbcs = ( { name = \"sbc\"; sip-address = \"127.0.0.7\"; } );\n"
-	"};\n"
-	"sip = { t1 = 500; timer-c = 180000; };\n"
-	"registrar = { domains = [ \"sipproxy.test\" ]; };\n"
-	"dns = { servers = \"127.0.0.1:9\"; timeout = 100; tries = 1; };\n"
-	"log = { level = \"error\"; };\n"
-	"admin = { port = 0; };\n"
-	"shutdown-timeout = 1;\n";
+	"};\n",
+	"sip = { t1 = 500; timer-c = 180000; };\n",
+	"registrar = { domains = [ \"sipproxy.test\" ]; };\n",
+	"dns = { servers = \"127.0.0.1:9\"; timeout = 100; tries = 1; };\n",
+	"log = { level = \"error\"; };\n",
+	"admin = { port = 0; };\n",
+	"shutdown-timeout = 1;\n",
+};
+
+/* Does text set the top-level key that group starts with ("name =")? */
+static bool extra_defines(const char *extra, const char *group)
+{
+	size_t klen = strcspn(group, " =");
+	for (const char *p = extra; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, group, klen) == 0 && (p[klen] == ' ' || p[klen] == '='))
+			return true;
+	}
+	return false;
+}
+
+static char *harness_config_text(const char *extra)
+{
+	size_t n = (extra ? strlen(extra) : 0) + 2;
+	for (size_t i = 0; i < sizeof(harness_groups) / sizeof(harness_groups[0]); i++)
+		n += strlen(harness_groups[i]);
+	char *text = malloc(n);
+	if (!text)
+		return NULL;
+	text[0] = '\0';
+	for (size_t i = 0; i < sizeof(harness_groups) / sizeof(harness_groups[0]); i++)
+		if (!extra || !extra_defines(extra, harness_groups[i]))
+			strcat(text, harness_groups[i]);
+	if (extra)
+		strcat(text, extra);
+	strcat(text, "\n");
+	return text;
+}
 
 #define HARNESS_MAX_OUT 4096
 
@@ -86,12 +120,10 @@ struct harness *harness_new(const char *extra)
 	struct harness *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	size_t n = strlen(harness_config_base) + (extra ? strlen(extra) : 0) + 2;
-	char *text = malloc(n);
+	char *text = harness_config_text(extra);
 	char err[512];
 	if (!text)
 		goto fail;
-	snprintf(text, n, "%s%s\n", harness_config_base, extra ? extra : "");
 	int rc = config_load_string(text, "harness.conf", &h->cfg, err, sizeof(err));
 	free(text);
 	if (rc < 0) {

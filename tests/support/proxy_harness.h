@@ -4,7 +4,7 @@
  * received from a given address; everything the proxy sends is kept, parsed,
  * in order; time moves only when the test says, and due timers then fire.
  *
- * The cluster it runs (harness_config_base): the proxy on 127.0.0.1:5060 and
+ * The cluster it runs (proxy_harness.c, harness_groups): the proxy on 127.0.0.1:5060 and
  * [::1]:5060 (UDP, TCP); SIP Server "s1" 127.0.0.3:5090 with backup
  * 127.0.0.4:5090 (UDP); peer proxy 127.0.0.6:5060; SBC 127.0.0.7; served
  * domain sipproxy.test. Everyone else is an untrusted endpoint. */
@@ -24,8 +24,6 @@
 #define HARNESS_PEER "127.0.0.6:5060"
 #define HARNESS_SBC "127.0.0.7"
 
-extern const char harness_config_base[];
-
 /* One message the proxy sent. */
 struct harness_out {
 	struct tp_dest dest;
@@ -37,8 +35,8 @@ struct harness_out {
 
 struct harness;
 
-/* extra: libconfig text appended to the base (may be NULL). NULL when the
- * config is refused (the error is printed). */
+/* extra: libconfig text added to the base (may be NULL); a top-level group
+ * it sets replaces the base's. NULL when the config is refused (printed). */
 struct harness *harness_new(const char *extra);
 void harness_free(struct harness *h);
 
