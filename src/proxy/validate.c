@@ -52,7 +52,7 @@ bool proxy_via_is_mine(const struct proxy *p, const struct sip_via *v)
 {
 	const struct tp_listener *ls[32];
 	size_t n = tp_listeners(p->tp, ls, 32);
-	uint16_t port = v->port ? v->port : 5060;
+	uint16_t port = sip_via_port(v);
 	for (size_t i = 0; i < n; i++)
 		if (ls[i]->port == port && str_case_eq_cstr(v->host, ls[i]->host))
 			return true;

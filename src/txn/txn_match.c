@@ -15,13 +15,6 @@ bool txn_branch_is_cookie(struct str branch)
 	       memcmp(branch.p, TXN_COOKIE, sizeof(TXN_COOKIE) - 1) == 0;
 }
 
-static uint16_t via_port(const struct sip_via *v)
-{
-	if (v->port)
-		return v->port;
-	return str_case_eq_cstr(v->transport, "TLS") ? 5061 : 5060;
-}
-
 static struct str tag_of(const struct sip_addr *a)
 {
 	return a ? a->tag : STR_NULL;
@@ -45,7 +38,7 @@ static bool match_cookie(const struct txn_server *st, const struct server_probe 
 {
 	const struct sip_via *a = st->req->via, *b = p->m->via;
 	return st->cookie && st->key_method == p->method && str_case_eq(a->branch, b->branch) &&
-	       str_case_eq(a->host, b->host) && via_port(a) == via_port(b);
+	       str_case_eq(a->host, b->host) && sip_via_port(a) == sip_via_port(b);
 }
 
 /* §17.2.3, RFC 2543 rules. The To tag of an ACK is that of our final

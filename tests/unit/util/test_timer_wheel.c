@@ -280,6 +280,52 @@ static void test_100k(void **state)
 	timer_wheel_free(w);
 }
 
+static void count_notify(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void start_from_callback(struct timer *t)
+{
+	struct rec *r = container_of(t, struct rec, t);
+	r->fires++;
+	timer_start(r->w, &r->victim->t, 1, rec_fire); /* sooner than any wake-up */
+}
+
+/* The wheel tells its owner to re-arm when a timer starts that is due before
+ * the wake-up the owner last armed (next_delay), and only then; never from
+ * inside advance (the owner re-arms after it). */
+static void test_notify_earlier_deadline(void **state)
+{
+	(void)state;
+	struct timer_wheel *w = timer_wheel_new(0, 10);
+	int notified = 0;
+	timer_wheel_set_notify(w, count_notify, &notified);
+	struct rec a, b, c, d;
+	rec_init(&a, w, 1);
+	rec_init(&b, w, 2);
+	rec_init(&c, w, 3);
+	rec_init(&d, w, 4);
+	timer_start(w, &a.t, 5000, rec_fire); /* nothing armed yet: notify */
+	assert_int_equal(notified, 1);
+	assert_true(timer_wheel_next_delay(w) <= 5000); /* the owner arms (a cascade may come first) */
+	timer_start(w, &b.t, 9000, rec_fire); /* later than the wake-up: quiet */
+	assert_int_equal(notified, 1);
+	timer_start(w, &c.t, 100, rec_fire); /* sooner: notify */
+	assert_int_equal(notified, 2);
+	uint64_t d1 = timer_wheel_next_delay(w);
+	assert_true(d1 >= 100 && d1 <= 120);
+	timer_start(w, &c.t, 101, rec_fire); /* same tick as the wake-up: quiet */
+	assert_int_equal(notified, 2);
+	c.victim = &d;
+	timer_start(w, &c.t, 100, start_from_callback);
+	notified = 0;
+	timer_wheel_advance(w, 200); /* c fires and starts d: no notify inside */
+	assert_int_equal(c.fires, 1);
+	assert_int_equal(notified, 0);
+	timer_wheel_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_stop_and_rearm_in_callback),
 		cmocka_unit_test(test_restart_and_stop),
 		cmocka_unit_test(test_100k),
+		cmocka_unit_test(test_notify_earlier_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
