@@ -42,6 +42,7 @@ P_SIM=$((IT_PORT_BASE + 40))
 P_SIM_CTL=$((IT_PORT_BASE + 41)) # sipsim --control-port
 P_SIM2=$((IT_PORT_BASE + 42))    # further simulators (tests/integration/sipsim)
 P_SIM3=$((IT_PORT_BASE + 43))
+P_DNS=$((IT_PORT_BASE + 45))      # a test's own dnsmasq (it_dnsmasq), or a dead resolver
 
 # The user part of the proxy's Record-Route values: a flow token (RFC 5626 §5.2)
 # when the dialog has an endpoint on one side (a regex: optional, hex).
@@ -174,17 +175,19 @@ it_wait_port() {
 
 # it_proxy_conf [key=value...]: writes $IT_TMP/proxy.conf for sipproxy.
 #   sbcs='IP ...' (cluster.sbcs: edge peers whose Path counts, RFC 3327)
+#   shutdown=SECONDS (shutdown-timeout, default 1)
 #   listen=ADDR port=N transports='"udp", "tcp"' servers='ADDR:PORT:udp ...'
 #   t1=MS extra='libconfig text appended'
 #   listen6=ADDR  an extra UDP+TCP listener on ADDR (e.g. ::1) at the same port,
 #                 written as proxy.listen (docs/config.md)
 it_proxy_conf() {
 	local listen=$A_PROXY port=$P_PROXY transports='"udp", "tcp"' servers="$A_UAS:$P_UAS:udp"
-	local t1=100 extra="" listen6="" sbcs="" kv
+	local t1=100 extra="" listen6="" sbcs="" shutdown=1 kv
 	for kv in "$@"; do
 		case $kv in
 		listen=*) listen=${kv#*=} ;; port=*) port=${kv#*=} ;;
 		listen6=*) listen6=${kv#*=} ;; sbcs=*) sbcs=${kv#*=} ;;
+		shutdown=*) shutdown=${kv#*=} ;;
 		transports=*) transports=${kv#*=} ;; servers=*) servers=${kv#*=} ;;
 		t1=*) t1=${kv#*=} ;; extra=*) extra=${kv#*=} ;;
 		*) it_fail "it_proxy_conf: unknown $kv" ;;
@@ -226,7 +229,7 @@ cluster = {
 sip = { t1 = $t1; t2 = 4000; timer-c = 20000; };
 log = { level = "debug"; sip-trace = true; };
 admin = { address = "127.0.0.1"; port = $P_ADMIN; };
-shutdown-timeout = 1;
+shutdown-timeout = $shutdown;
 $extra
 EOF
 }
@@ -364,6 +367,16 @@ it_proxy_stop() {
 
 # it_proxy_alive: the proxy must still be running (no crash).
 it_proxy_alive() { it_alive "$PROXY_PID" "proxy ($PROXY_IMPL)"; }
+
+# it_dnsmasq ARGS...: a dnsmasq of the test's own on 127.0.0.1:$P_DNS serving only
+# the records given (--host-record=..., --srv-host=...), nothing else; waits for it.
+it_dnsmasq() {
+	command -v dnsmasq >/dev/null || it_fail "dnsmasq missing (scripts/install-deps.sh installs dnsmasq-base)"
+	it_start dnsmasq dnsmasq --keep-in-foreground --no-resolv --no-hosts --port="$P_DNS" \
+		--listen-address=127.0.0.1 --bind-interfaces --conf-file=/dev/null --pid-file= \
+		--local=/test/ --local-ttl=300 --log-queries --log-facility=- "$@"
+	it_wait_port udp 127.0.0.1 "$P_DNS" 10 "$IT_LAST_PID"
+}
 
 # ---- sipp ---------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ ATT=127.0.0.5 ATT6=::1 V=$P_VICTIM PP=$P_PROXY PX=$A_PROXY
 # Source ports of the cases (sipsend --jobs takes a free one for each send).
 P_POOL=$((IT_PORT_BASE + 50)) POOL=50
 # Name server the proxy is given: nobody answers there, and no query leaves loopback.
-P_DNS=$((IT_PORT_BASE + 45))
 SERVER_DELAY=1
 WATCH=(--log-accept --log-bytes)
 # The IPv4 victims also listen on the senders' ports: a reflection aimed at the

@@ -99,6 +99,8 @@ def main():
     ap.add_argument("--ring-only", action="store_true",
                     help="answer INVITE with 180 only; a CANCEL ends the call (200 + 487)")
     ap.add_argument("--path", default="", help="a Path value to add, as an SBC would (RFC 3327)")
+    ap.add_argument("--contact", default="",
+                    help="the whole Contact URI to register (e.g. another user's, as an attacker)")
     ap.add_argument("--then", default="", choices=["", "unregister", "unregister-all"],
                     help="after registering: expires=0 for this contact, or Contact: *")
     a = ap.parse_args()
@@ -111,6 +113,8 @@ def main():
     aor = "sip:%s@%s" % (a.user, a.domain)
     ch, cp = a.advertise.rsplit(":", 1) if a.advertise else (lh, str(local[1]))
     contact = "<sip:%s@%s:%s;transport=%s>" % (a.user, ch, cp, a.proto)
+    if a.contact:
+        contact = "<%s>" % a.contact
     callid = "%x@%s" % (random.getrandbits(48), lh)
     tag = "%x" % random.getrandbits(32)
     auth = ""
@@ -166,6 +170,7 @@ def main():
                 break
         print("unregister=%d" % status(rsp), flush=True)
     answered = 0
+    acks = 0
     ringing = ""
     while answered < a.answer:
         msg = c.recv(deadline)
@@ -207,7 +212,10 @@ def main():
             c.send("SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n" % base)
             answered += 1
             print("bye=%d" % answered, flush=True)
-        elif method not in ("ACK",):
+        elif method == "ACK":
+            acks += 1
+            print("ack=%d" % acks, flush=True)
+        else:
             c.send("SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n" % base)
     return 0
 
