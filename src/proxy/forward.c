@@ -48,8 +48,8 @@ static int record_route_value(const struct tp_listener *l, const char *token, ch
 }
 
 /* §18.2.1 / RFC 3581 §4: record where the previous hop really sent from —
- * received whenever the sent-by differs or rport was asked for, and the
- * source port in a bare rport. */
+ * received whenever the sent-by differs or rport was asked for (a received
+ * value the sender wrote is corrected), and the source port in a bare rport. */
 static void edit_sender_via(struct sip_edit *e, const struct sip_msg *req,
 			    const struct tp_packet *src)
 {
@@ -70,16 +70,32 @@ static void edit_sender_via(struct sip_edit *e, const struct sip_msg *req,
 	}
 	const char *at_end = v->raw.p + v->raw.len;
 	char buf[96];
-	if (v->has_rport && v->rport.len == 0 && v->rport.p) {
-		int n = snprintf(buf, sizeof(buf), "=%u", tp_addr_port(&src->src));
-		sip_edit_replace(e, v->rport.p, 0, str_make(buf, (size_t)n));
+	if (v->has_rport && v->rport.p) {
+		/* RFC 3581 §4: the source port, whatever the sender put there */
+		char num[8];
+		int n = snprintf(num, sizeof(num), "%u", tp_addr_port(&src->src));
+		if (v->rport.len == 0) {
+			n = snprintf(buf, sizeof(buf), "=%s", num);
+			sip_edit_replace(e, v->rport.p, 0, str_make(buf, (size_t)n));
+		} else if (!str_eq(v->rport, str_make(num, (size_t)n))) {
+			sip_edit_replace(e, v->rport.p, v->rport.len, str_make(num, (size_t)n));
+		}
 	}
 	struct str host = v->host;
 	if (host.len && host.p[0] == '[') {
 		host.p++;
 		host.len -= 2;
 	}
-	if (!v->received.p && (v->has_rport || !str_case_eq(host, str_make(bare, blen)))) {
+	struct str src_ip = str_make(bare, blen);
+	if (v->received.p) {
+		/* one the sender wrote itself says nothing: the next hop gets the truth */
+		if (!v->received.len) { /* ";received" with no value: give it one */
+			int n = snprintf(buf, sizeof(buf), "=%.*s", (int)blen, bare);
+			sip_edit_replace(e, v->received.p, 0, str_make(buf, (size_t)n));
+		} else if (!str_case_eq(v->received, src_ip)) {
+			sip_edit_replace(e, v->received.p, v->received.len, src_ip);
+		}
+	} else if (v->has_rport || !str_case_eq(host, src_ip)) {
 		int n = snprintf(buf, sizeof(buf), ";received=%.*s", (int)blen, bare);
 		sip_edit_replace(e, at_end, 0, str_make(buf, (size_t)n));
 	}
