@@ -45,6 +45,25 @@ static bool wants_tcp(const struct proxy_branch *b, const struct tp_dest *d)
 	       tp_listener_for(p->tp, TP_TCP, d->addr.sa.sa_family) != NULL;
 }
 
+/* One attempt to d: sent (Timer C runs for an INVITE), or failed at once. */
+static void branch_send(struct proxy_branch *b, const struct tp_dest *d)
+{
+	b->state = BRANCH_SENT;
+	b->status = 0;
+	b->attempt = *d;
+	int r = proxy_forward_attempt(b, d);
+	if (r == -503) {
+		proxy_attempt_failed(b, 503, true);
+		return;
+	}
+	if (r < 0) {
+		proxy_branch_fail(b, -r);
+		return;
+	}
+	if (b->ctx->req->method == SIP_METHOD_INVITE)
+		proxy_timer_c_start(b);
+}
+
 static void branch_try_next(struct proxy_branch *b)
 {
 	if (b->next_dest >= b->n_dests) {
@@ -55,7 +74,7 @@ static void branch_try_next(struct proxy_branch *b)
 	b->udp_fallback = wants_tcp(b, &d);
 	if (b->udp_fallback)
 		d.proto = TP_TCP;
-	proxy_forward_attempt(b, &d);
+	branch_send(b, &d);
 }
 
 static void branch_go(struct proxy_branch *b, const struct tp_dest *dests, unsigned n, bool fixed)
@@ -90,7 +109,7 @@ void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
 		d.conn_id = 0;
 		b->udp_fallback = false;
 		LOG_INFO("tcp_fallback_udp", "call_id=%.*s", STR_FMT(b->ctx->req->call_id));
-		proxy_forward_attempt(b, &d);
+		branch_send(b, &d);
 		return;
 	}
 	if (b->next_dest < b->n_dests) {

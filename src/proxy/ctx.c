@@ -89,7 +89,7 @@ void proxy_ctx_forward_response(struct proxy_ctx *ctx, const struct sip_msg *rsp
 	sip_edit_init(&e, rsp);
 	sip_edit_via_pop(&e);
 	size_t len = 0;
-	char *buf = proxy_edit_serialize(&e, &len);
+	char *buf = sip_edit_serialize(&e, &len);
 	if (!buf) {
 		LOG_WARN("response_edit_failed", "status=%d", rsp->status);
 		return;

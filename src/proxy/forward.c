@@ -4,7 +4,8 @@
  * family changes, RFC 5658, with the endpoint's flow token, RFC 5626 §5.2),
  * Path removed unless an SBC sent it (RFC 3327 §5), our Via with a unique,
  * loop-detectable branch (step 8), Content-Length (step 9); and the sending
- * of one attempt through a client transaction. */
+ * of one attempt through a client transaction (branch.c decides what a
+ * failure means). */
 #include "proxy/proxy_internal.h"
 
 #include <stdio.h>
@@ -212,22 +213,6 @@ int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward
 	return e->failed ? -1 : 0;
 }
 
-char *proxy_edit_serialize(const struct sip_edit *e, size_t *len)
-{
-	size_t n = sip_edit_size(e);
-	if (n == 0)
-		return NULL;
-	char *buf = malloc(n);
-	if (!buf)
-		return NULL;
-	if (sip_edit_write(e, buf, n) != n) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 static void base36(uint64_t v, char *out)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -270,8 +255,7 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 	if (!out) {
 		LOG_INFO("no_listener", "proto=%s family=%d", tp_proto_name(dest->proto),
 			 dest->addr.sa.sa_family);
-		proxy_attempt_failed(b, 503, true);
-		return -1;
+		return -503;
 	}
 	char branch[96];
 	if (req->method == SIP_METHOD_CANCEL)
@@ -305,23 +289,15 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 	size_t len = 0;
 	char *buf = NULL;
 	if (proxy_edit_request(p, &e, &fe) == 0)
-		buf = proxy_edit_serialize(&e, &len);
+		buf = sip_edit_serialize(&e, &len);
 	if (!buf) {
 		LOG_WARN("forward_failed", "reason=edit call_id=%.*s ops=%u", STR_FMT(req->call_id),
 			 e.nops);
-		proxy_branch_fail(b, 500);
-		return -1;
+		return -500;
 	}
-	b->state = BRANCH_SENT;
-	b->status = 0;
-	b->attempt = *dest;
 	b->ct = txn_client_send(p->txn, dest, req->method, str_cstr(branch), buf, len, b);
-	if (!b->ct) {
-		proxy_branch_fail(b, 500);
-		return -1;
-	}
+	if (!b->ct)
+		return -500;
 	proxy_count_out_request(p, req->method);
-	if (req->method == SIP_METHOD_INVITE)
-		proxy_timer_c_start(b);
 	return 0;
 }

@@ -182,12 +182,11 @@ struct forward_edit {
 	bool strip_path;                 /* remove Path (not from an SBC, RFC 3327) */
 };
 int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward_edit *fe);
-/* Serialises an edit into a new malloc'd buffer (NULL on failure). */
-char *proxy_edit_serialize(const struct sip_edit *e, size_t *len);
 /* Should this request be Record-Routed (§16.6 step 4)? */
 bool proxy_wants_record_route(const struct proxy *p, const struct sip_msg *req);
-/* Sends the branch's request to dest through a new client transaction;
- * returns 0, or -1 after reporting the failure with proxy_attempt_failed. */
+/* Sends the branch's request to dest through a new client transaction (set
+ * in b->ct); 0, or the status the failure counts as, negated (-503: no
+ * listener for that transport, -500: the edit or memory failed). */
 int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest);
 /* Deterministic branch for stateless forwarding (§16.11): the same incoming
  * request always gets the same one (the ACK of a 2xx, a CANCEL of nothing). */

@@ -78,7 +78,7 @@ static char *best_with_challenges(struct proxy_ctx *ctx, size_t *len)
 	sip_edit_init(&e, ctx->best);
 	sip_edit_via_pop(&e);
 	size_t n = 0;
-	char *buf = proxy_edit_serialize(&e, &n);
+	char *buf = sip_edit_serialize(&e, &n);
 	if (!buf || !ctx->challenges.len || !is_challenge(ctx->best_status)) {
 		*len = n;
 		return buf;

@@ -38,7 +38,7 @@ static void ack_send(struct ack_job *j, const struct tp_dest *dest)
 	size_t len;
 	char *buf = NULL;
 	if (proxy_edit_request(p, &e, &fe) == 0)
-		buf = proxy_edit_serialize(&e, &len);
+		buf = sip_edit_serialize(&e, &len);
 	if (!buf) {
 		p->stats.dropped++;
 		return;

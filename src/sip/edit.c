@@ -6,6 +6,7 @@
 #include "sip/edit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sip_edit_init(struct sip_edit *e, const struct sip_msg *m)
@@ -351,4 +352,18 @@ size_t sip_edit_write(const struct sip_edit *e, char *out, size_t cap)
 	memcpy(out + w, src + pos, e->m->len - pos);
 	w += e->m->len - pos;
 	return w;
+}
+
+char *sip_edit_serialize(const struct sip_edit *e, size_t *len)
+{
+	size_t n = sip_edit_size(e);
+	char *buf = n ? malloc(n) : NULL;
+	if (!buf)
+		return NULL;
+	if (sip_edit_write(e, buf, n) != n) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
 }

@@ -62,5 +62,8 @@ int sip_edit_content_length(struct sip_edit *e);
 size_t sip_edit_size(const struct sip_edit *e);
 /* Writes the result; returns bytes written, 0 if it does not fit or an op failed. */
 size_t sip_edit_write(const struct sip_edit *e, char *out, size_t cap);
+/* The result in a new malloc'd buffer (*len set), NULL if an op failed or
+ * out of memory. */
+char *sip_edit_serialize(const struct sip_edit *e, size_t *len);
 
 #endif
