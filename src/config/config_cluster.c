@@ -3,6 +3,7 @@
  * Proxies and SIP Servers"), and extra listeners (proxy.listen). Each item is a
  * group checked through its own table; duplicates and cross-field rules
  * (a backup port needs a backup address) are checked here. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,50 +77,69 @@ static int list_check(const struct cfg_list *l, const config_setting_t *list, si
 	return n;
 }
 
-static int load_proxies(const struct cfg_list *l, const config_setting_t *list,
-			struct config *cfg, struct cfg_err *e)
+/* Items of a named list: each group through the list's field table into
+ * items[i] (stride bytes apart; every item struct starts with its name),
+ * a name used twice refused. Calls check (may be NULL) on each item. Returns
+ * the item count or -1. */
+static int load_named(const struct cfg_list *l, const config_setting_t *list, void *items,
+		      size_t stride, size_t max, const char *what,
+		      int (*check)(const config_setting_t *g, void *item, const char *prefix,
+				   struct cfg_err *e),
+		      struct cfg_err *e)
 {
-	int n = list_check(l, list, CFG_MAX_PROXIES, e);
+	int n = list_check(l, list, max, e);
 	char prefix[128];
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		struct cfg_proxy *p = &cfg->proxies[i];
+		char *item = (char *)items + (size_t)i * stride;
 		snprintf(prefix, sizeof(prefix), "%s[%d]", l->key, i);
-		if (cfg_group_apply(l->fields, l->n_fields, g, p, prefix, e) < 0)
+		if (cfg_group_apply(l->fields, l->n_fields, g, item, prefix, e) < 0)
 			return -1;
 		for (int j = 0; j < i; j++)
-			if (strcmp(cfg->proxies[j].name, p->name) == 0)
+			if (strcmp((const char *)items + (size_t)j * stride, item) == 0)
 				return cfg_fail(e, config_setting_get_member(g, "name"), prefix,
-						"duplicate proxy name \"%s\"", p->name);
+						"duplicate %s name \"%s\"", what, item);
+		if (check && check(g, item, prefix, e) < 0)
+			return -1;
 	}
+	return n;
+}
+
+_Static_assert(offsetof(struct cfg_proxy, name) == 0, "a list item starts with its name");
+_Static_assert(offsetof(struct cfg_node, name) == 0, "a list item starts with its name");
+_Static_assert(offsetof(struct cfg_sbc, name) == 0, "a list item starts with its name");
+
+static int load_proxies(const struct cfg_list *l, const config_setting_t *list,
+			struct config *cfg, struct cfg_err *e)
+{
+	int n = load_named(l, list, cfg->proxies, sizeof(cfg->proxies[0]), CFG_MAX_PROXIES,
+			   "proxy", NULL, e);
 	cfg->n_proxies = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? -1 : 0;
+}
+
+/* A backup port needs a backup address; a backup of an HA pair usually
+ * listens where the primary does. */
+static int check_node(const config_setting_t *g, void *item, const char *prefix,
+		      struct cfg_err *e)
+{
+	struct cfg_node *nd = item;
+	const config_setting_t *bport = config_setting_get_member(g, "backup-sip-port");
+	if (bport && nd->backup_sip_address[0] == '\0') {
+		char key[160];
+		snprintf(key, sizeof(key), "%s.backup-sip-port", prefix);
+		return cfg_fail(e, bport, key, "set without backup-sip-address");
+	}
+	if (nd->backup_sip_address[0] && !bport)
+		nd->backup_sip_port = nd->sip_port;
+	return 0;
 }
 
 static int load_nodes(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
 		      struct cfg_err *e)
 {
-	int n = list_check(l, list, CFG_MAX_NODES, e);
-	char prefix[128], key[160];
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		struct cfg_node *nd = &cfg->nodes[i];
-		snprintf(prefix, sizeof(prefix), "%s[%d]", l->key, i);
-		if (cfg_group_apply(l->fields, l->n_fields, g, nd, prefix, e) < 0)
-			return -1;
-		for (int j = 0; j < i; j++)
-			if (strcmp(cfg->nodes[j].name, nd->name) == 0)
-				return cfg_fail(e, config_setting_get_member(g, "name"), prefix,
-						"duplicate sip-server name \"%s\"", nd->name);
-		const config_setting_t *bport = config_setting_get_member(g, "backup-sip-port");
-		if (bport && nd->backup_sip_address[0] == '\0') {
-			snprintf(key, sizeof(key), "%s.backup-sip-port", prefix);
-			return cfg_fail(e, bport, key, "set without backup-sip-address");
-		}
-		/* A backup of an HA pair usually listens where the primary does. */
-		if (nd->backup_sip_address[0] && !bport)
-			nd->backup_sip_port = nd->sip_port;
-	}
+	int n = load_named(l, list, cfg->nodes, sizeof(cfg->nodes[0]), CFG_MAX_NODES,
+			   "sip-server", check_node, e);
 	cfg->n_nodes = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? -1 : 0;
 }
@@ -127,19 +147,8 @@ static int load_nodes(const struct cfg_list *l, const config_setting_t *list, st
 static int load_sbcs(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
 		     struct cfg_err *e)
 {
-	int n = list_check(l, list, CFG_MAX_SBCS, e);
-	char prefix[128];
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		struct cfg_sbc *sb = &cfg->sbcs[i];
-		snprintf(prefix, sizeof(prefix), "%s[%d]", l->key, i);
-		if (cfg_group_apply(l->fields, l->n_fields, g, sb, prefix, e) < 0)
-			return -1;
-		for (int j = 0; j < i; j++)
-			if (strcmp(cfg->sbcs[j].name, sb->name) == 0)
-				return cfg_fail(e, config_setting_get_member(g, "name"), prefix,
-						"duplicate sbc name \"%s\"", sb->name);
-	}
+	int n = load_named(l, list, cfg->sbcs, sizeof(cfg->sbcs[0]), CFG_MAX_SBCS, "sbc", NULL,
+			   e);
 	cfg->n_sbcs = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? -1 : 0;
 }

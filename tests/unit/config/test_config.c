@@ -230,6 +230,12 @@ static void test_duplicate_names(void **state)
 	expect_error("cluster = { proxies = (\n { name = \"p\"; sip-address = \"1.1.1.1\"; },\n"
 		     " { name = \"p\"; sip-address = \"1.1.1.2\"; }\n); };\n",
 		     "t.conf:3: cluster.proxies[1]: duplicate proxy name \"p\"");
+	/* RFC 3327 trust list: SBCs by name and address */
+	expect_error("cluster = { sbcs = (\n { name = \"e\"; sip-address = \"1.1.1.1\"; },\n"
+		     " { name = \"e\"; sip-address = \"1.1.1.2\"; }\n); };\n",
+		     "t.conf:3: cluster.sbcs[1]: duplicate sbc name \"e\"");
+	expect_error("cluster = { sbcs = (\n { name = \"e\"; }\n); };\n",
+		     "t.conf:2: cluster.sbcs[0].sip-address: missing (required)");
 	expect_error("proxy = { listen = (\n { transport = \"udp\"; address = \"127.0.0.1\"; }\n"
 		     "); };\n",
 		     "t.conf:2: proxy.listen[0]: duplicate listener udp 127.0.0.1 port 5060");
