@@ -310,6 +310,32 @@ static void test_resolver_dns(void **state)
 	event_base_free(base);
 }
 
+/* dns.cache-size = 0 is no cache (the option table's doc): a name just
+ * answered is asked again, so with the server gone it no longer resolves. */
+static void test_resolver_no_cache(void **state)
+{
+	struct dns *dns = *state;
+	dns_start(dns);
+	if (dns->pid < 0)
+		skip(); /* dnsmasq missing: scripts/install-deps.sh installs it */
+	struct event_base *base = event_base_new();
+	char server[32];
+	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
+	struct resolver_config cfg = {.servers = server, .cache_max = 0, .timeout_ms = 200,
+				      .tries = 1, .have_udp = true, .have_tcp = true};
+	struct resolver *r = resolver_new(base, &cfg);
+	assert_non_null(r);
+	struct sip_uri u = mk_uri(SIP_URI_SIP, "a.example.test", 5999, NULL, NULL);
+	struct answer a = later(base, r, u);
+	assert_int_equal(a.err, 0);
+	expect_dest(&a, 0, TP_UDP, "127.0.0.11:5999");
+	dns_stop(dns);
+	a = later(base, r, u); /* not from a cache: asked, and nobody answers */
+	assert_int_not_equal(a.err, 0);
+	resolver_free(r);
+	event_base_free(base);
+}
+
 /* A query may be cancelled until its callback runs; freeing the resolver with
  * queries outstanding is safe. */
 static void test_resolver_cancel_and_free(void **state)
@@ -337,6 +363,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolver_ip_literals),
 		cmocka_unit_test_setup_teardown(test_resolver_dns, dns_setup, dns_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_no_cache, dns_setup, dns_teardown),
 		cmocka_unit_test(test_resolver_cancel_and_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
