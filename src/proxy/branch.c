@@ -179,7 +179,7 @@ static bool target_plan(struct proxy_branch *b, const struct proxy_target *t)
 static void branch_to_flow(struct proxy_branch *b)
 {
 	struct tp_dest d;
-	proxy_flow_to_dest(&b->plan.flow, &d);
+	proxy_flow_dest_for(&b->plan.flow, b->plan.ruri, &d);
 	if (tp_proto_is_stream(d.proto) && !tp_conn_alive(b->ctx->p->tp, d.conn_id)) {
 		LOG_INFO("flow_failed", "call_id=%.*s conn=%llu", STR_FMT(b->ctx->req->call_id),
 			 (unsigned long long)d.conn_id);

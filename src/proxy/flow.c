@@ -137,3 +137,19 @@ void proxy_flow_to_dest(const struct proxy_flow *f, struct tp_dest *d)
 	d->addr = f->addr;
 	d->conn_id = f->conn_id;
 }
+
+/* A UDP flow from an endpoint that is not behind a NAT: its own remote target
+ * (the Request-URI, its Contact in this dialog) names the same host, and the
+ * port it listens on may not be the one it sent from. The host stays the
+ * flow's; only the port is the URI's. (Registrar bindings follow the same
+ * rule, registrar_hooks.c.) */
+void proxy_flow_dest_for(const struct proxy_flow *f, const struct sip_uri *ruri, struct tp_dest *d)
+{
+	proxy_flow_to_dest(f, d);
+	union tp_sockaddr a;
+	if (f->proto != TP_UDP || ruri->maddr.len ||
+	    (ruri->scheme != SIP_URI_SIP && ruri->scheme != SIP_URI_SIPS) ||
+	    tp_addr_from_ip(ruri->host, sip_uri_port(ruri), &a) < 0 || !tp_addr_same_ip(&a, &f->addr))
+		return;
+	d->addr = a;
+}

@@ -157,6 +157,9 @@ size_t proxy_flow_encode(const struct proxy *p, const struct proxy_flow *f, char
 bool proxy_flow_decode(const struct proxy *p, struct str token, struct proxy_flow *f);
 void proxy_flow_from_packet(const struct tp_packet *pkt, struct proxy_flow *f);
 void proxy_flow_to_dest(const struct proxy_flow *f, struct tp_dest *d);
+/* Where a request for ruri goes down flow f (the URI's port when the URI
+ * names the flow's own host over UDP). */
+void proxy_flow_dest_for(const struct proxy_flow *f, const struct sip_uri *ruri, struct tp_dest *d);
 
 /* ---- route.c: §16.4 preprocessing and §16.5 target choice ---- */
 bool proxy_uri_is_me(const struct proxy *p, const struct sip_uri *u);

@@ -90,7 +90,7 @@ void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt, b
 		p->stats.relay_refused++;
 	struct tp_dest d;
 	if (j->plan.to_flow) {
-		proxy_flow_to_dest(&j->plan.flow, &d);
+		proxy_flow_dest_for(&j->plan.flow, j->plan.ruri, &d);
 		if (!tp_proto_is_stream(d.proto) || tp_conn_alive(p->tp, d.conn_id))
 			ack_send(j, &d);
 		else
