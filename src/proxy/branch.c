@@ -189,6 +189,31 @@ static void branch_to_flow(struct proxy_branch *b)
 	branch_go(b, &d, 1, true);
 }
 
+/* A registered endpoint's flow. A stream that is gone opens no connection
+ * towards the port the endpoint connected from: its Contact, when that names
+ * the same host (a phone that listens), else the flow failed (RFC 5626 §5.3:
+ * 430 for an outbound client; 480 for anyone else, who will re-register). */
+static void branch_to_binding_flow(struct proxy_branch *b)
+{
+	struct tp_dest d = b->target.dest;
+	if (!tp_proto_is_stream(d.proto) || tp_conn_alive(b->ctx->p->tp, d.conn_id)) {
+		branch_go(b, &d, 1, true);
+		return;
+	}
+	union tp_sockaddr a;
+	const struct sip_uri *c = &b->target_uri;
+	if (!c->maddr.len && tp_addr_from_ip(c->host, sip_uri_port(c), &a) == 0 &&
+	    tp_addr_same_ip(&a, &d.addr)) {
+		d.addr = a;
+		d.conn_id = 0;
+		branch_go(b, &d, 1, true);
+		return;
+	}
+	LOG_INFO("flow_failed", "call_id=%.*s conn=%llu", STR_FMT(b->ctx->req->call_id),
+		 (unsigned long long)d.conn_id);
+	proxy_branch_fail(b, b->target.outbound ? 430 : 480);
+}
+
 void proxy_branch_start(struct proxy_ctx *ctx, const struct proxy_target *target)
 {
 	struct proxy *p = ctx->p;
@@ -216,7 +241,7 @@ void proxy_branch_start(struct proxy_ctx *ctx, const struct proxy_target *target
 		else if (b->target.path.len)
 			branch_resolve(b, &b->path_uri);
 		else if (b->target.dest.addr.sa.sa_family != AF_UNSPEC)
-			branch_go(b, &b->target.dest, 1, true);
+			branch_to_binding_flow(b);
 		else
 			branch_resolve(b, &b->target_uri);
 		return;

@@ -39,6 +39,7 @@ struct proxy_target {
 	struct str path;     /* Route values to add (RFC 3327 Path), may be empty */
 	uint16_t q;          /* x1000; targets of equal q are tried in parallel */
 	struct tp_dest dest; /* the endpoint's flow (used when there is no Path) */
+	bool outbound;       /* an RFC 5626 client: a failed flow is 430, else 480 */
 };
 
 /* The registrar's hooks (RFC 3261 §10.3, §16.5). */

@@ -82,6 +82,7 @@ static int collect_target(void *arg, const struct store_binding *b)
 	t->proto = b->proto;
 	t->source = b->source;
 	t->conn_id = b->conn_id;
+	t->outbound = b->instance.len && b->reg_id;
 	if (!t->uri.p)
 		return 1;
 	c->n++;

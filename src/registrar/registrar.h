@@ -43,6 +43,7 @@ struct registrar_target {
 	union tp_sockaddr source; /* the endpoint's flow: where its REGISTER came from */
 	uint64_t conn_id;
 	struct str owner;
+	bool outbound;        /* RFC 5626 client (+sip.instance and reg-id) */
 };
 
 struct registrar;
