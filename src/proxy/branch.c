@@ -81,6 +81,13 @@ static void branch_go(struct proxy_branch *b, const struct tp_dest *dests, unsig
 {
 	if (n > PROXY_MAX_DESTS)
 		n = PROXY_MAX_DESTS;
+	if (b->dests != &b->one_dest)
+		free(b->dests);
+	b->dests = n > 1 ? malloc(n * sizeof(*dests)) : NULL;
+	if (!b->dests) {
+		b->dests = &b->one_dest;
+		n = n ? 1 : 0;
+	}
 	memcpy(b->dests, dests, n * sizeof(*dests));
 	b->n_dests = n;
 	b->next_dest = 0;

@@ -42,6 +42,8 @@ static void ctx_free(struct proxy_ctx *ctx)
 		if (b->ct)
 			txn_client_release(b->ct);
 		timer_stop(w, &b->timer_c);
+		if (b->dests != &b->one_dest)
+			free(b->dests);
 		free(b);
 	}
 	if (ctx->best)

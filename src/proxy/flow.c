@@ -7,9 +7,9 @@
  * version | proto | family | address | port | conn id | HMAC-SHA256/80. */
 #include "proxy/proxy_internal.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -22,23 +22,48 @@
 /* The key only has to be unguessable for the proxy's lifetime: tokens of
  * dialogs set up before a restart fail verification, and such requests are
  * routed by their Request-URI like any other. */
-void proxy_flow_key_init(struct proxy *p)
+int proxy_flow_key_init(struct proxy *p)
 {
-	if (getrandom(p->flow_key, sizeof(p->flow_key), GRND_NONBLOCK) ==
-	    (ssize_t)sizeof(p->flow_key))
-		return;
-	char tok[2 * PROXY_FLOW_KEY_LEN + 1]; /* early boot: the seeded generator */
-	sip_random_token(tok, sizeof(tok) - 1);
-	for (size_t i = 0; i < PROXY_FLOW_KEY_LEN; i++)
-		p->flow_key[i] = (unsigned char)(tok[2 * i] * 36 + tok[2 * i + 1]);
+	if (getrandom(p->flow_key, sizeof(p->flow_key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(p->flow_key)) {
+		char tok[2 * PROXY_FLOW_KEY_LEN + 1]; /* early boot: the seeded generator */
+		sip_random_token(tok, sizeof(tok) - 1);
+		for (size_t i = 0; i < PROXY_FLOW_KEY_LEN; i++)
+			p->flow_key[i] = (unsigned char)(tok[2 * i] * 36 + tok[2 * i + 1]);
+	}
+	/* One keyed HMAC context for the proxy's life: each token re-initialises
+	 * it with the same key (no algorithm fetch or key setup per message). */
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	p->flow_mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+			       OSSL_PARAM_construct_end()};
+	if (!p->flow_mac ||
+	    !EVP_MAC_init(p->flow_mac, p->flow_key, sizeof(p->flow_key), params)) {
+		proxy_flow_key_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+void proxy_flow_key_free(struct proxy *p)
+{
+	EVP_MAC_CTX_free(p->flow_mac);
+	p->flow_mac = NULL;
 }
 
 static void flow_mac(const struct proxy *p, const unsigned char *data, size_t len,
 		     unsigned char out[FLOW_MAC_LEN])
 {
 	unsigned char full[EVP_MAX_MD_SIZE];
-	unsigned int flen = 0;
-	HMAC(EVP_sha256(), p->flow_key, PROXY_FLOW_KEY_LEN, data, len, full, &flen);
+	size_t flen = 0;
+	if (!EVP_MAC_init(p->flow_mac, NULL, 0, NULL) || !EVP_MAC_update(p->flow_mac, data, len) ||
+	    !EVP_MAC_final(p->flow_mac, full, &flen, sizeof(full)) || flen < FLOW_MAC_LEN) {
+		/* cannot happen with a working libcrypto; a token nobody can forge */
+		memset(out, 0, FLOW_MAC_LEN);
+		sip_random_token((char *)out, FLOW_MAC_LEN - 1);
+		return;
+	}
 	memcpy(out, full, FLOW_MAC_LEN);
 }
 

@@ -64,7 +64,11 @@ struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 	p->cfg = cfg;
 	p->routing = *routing;
 	sip_random_token(p->branch_prefix, 4);
-	proxy_flow_key_init(p);
+	if (proxy_flow_key_init(p) < 0) {
+		snprintf(err, errlen, "cannot set up HMAC-SHA256 for flow tokens");
+		free(p);
+		return NULL;
+	}
 	p->limits = SIP_LIMITS_DEFAULT;
 	p->limits.max_message = cfg->max_message_size;
 	p->limits.max_body = cfg->max_message_size;
@@ -154,5 +158,6 @@ void proxy_free(struct proxy *p)
 		resolver_free(p->resolver);
 	if (p->tp)
 		tp_free(p->tp);
+	proxy_flow_key_free(p);
 	free(p);
 }

@@ -37,6 +37,7 @@ struct proxy {
 	uint64_t branch_seq;   /* makes every branch id unique */
 	char branch_prefix[8]; /* random per process: unique across restarts */
 	unsigned char flow_key[PROXY_FLOW_KEY_LEN]; /* flow token MAC key (flow.c) */
+	struct evp_mac_ctx_st *flow_mac;            /* HMAC-SHA256 keyed with it */
 };
 
 /* An endpoint's flow (RFC 5626 §3): how to reach it through the NAT and the
@@ -85,8 +86,9 @@ struct proxy_branch {
 	bool cancel_pending;       /* CANCEL owed once a provisional arrives (§9.1) */
 	bool cancelled;            /* our CANCEL went out */
 	/* RFC 3263 §4.3: the destinations in the order to try them; a 503, a
-	 * timeout or a transport error before any response moves to the next. */
-	struct tp_dest dests[PROXY_MAX_DESTS];
+	 * timeout or a transport error before any response moves to the next.
+	 * One (the common case) lives in the branch, more are malloc'd. */
+	struct tp_dest *dests, one_dest;
 	unsigned n_dests, next_dest;
 	bool fixed_transport;      /* a configured server or a flow: no §18.1.1 switch */
 	bool udp_fallback;         /* this attempt switched UDP -> TCP (§18.1.1) */
@@ -150,7 +152,8 @@ void proxy_loop_hash(const struct sip_msg *req, char out[PROXY_LOOP_HASH_HEX + 1
 bool proxy_via_is_mine(const struct proxy *p, const struct sip_via *v);
 
 /* ---- flow.c: flow tokens (RFC 5626 §5.2) ---- */
-void proxy_flow_key_init(struct proxy *p);
+int proxy_flow_key_init(struct proxy *p);
+void proxy_flow_key_free(struct proxy *p);
 /* Hex token for f (NUL-terminated) into out[PROXY_FLOW_TOKEN_MAX]; its length. */
 size_t proxy_flow_encode(const struct proxy *p, const struct proxy_flow *f, char *out);
 /* A token this proxy wrote, untampered? Fills f. */

@@ -17,11 +17,12 @@ struct event_base;
 
 enum tp_proto { TP_UDP = 0, TP_TCP, TP_TLS, TP_WS, TP_WSS, TP_PROTO_COUNT };
 
+/* IPv4 or IPv6 only: 28 bytes, not sockaddr_storage's 128 (every transaction,
+ * connection and binding holds some). */
 union tp_sockaddr {
 	struct sockaddr sa;
 	struct sockaddr_in in4;
 	struct sockaddr_in6 in6;
-	struct sockaddr_storage ss;
 };
 
 /* A place to send to: protocol + address, and optionally a connection to use. */
