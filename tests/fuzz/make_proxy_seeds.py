@@ -179,11 +179,35 @@ def scenario_seeds():
     reg2 = register(ep1, b"alice", [b"<sip:alice@127.0.0.20:5000>;q=0.5",
                                      b"<sip:alice@127.0.0.21:5001>;q=0.5"], b"reg1")
     inv_alice = sip_request(b"INVITE", b"sip:alice@sipproxy.test", srv, b"inv1")
+    both = (b"Contact: <sip:alice@127.0.0.20:5000>;expires=3600\r\n"
+            b"Contact: <sip:alice@127.0.0.21:5001>;expires=3600\r\n")
     yield "scn-fork-parallel", (
-        packet(SRC_EP1, 0, reg2) + reply(0, 200, b"Contact: <sip:alice@127.0.0.20:5000>;expires=3600\r\n")
-        + packet(SRC_SERVER, 0, inv_alice) + reply(0, 180) + reply(1, 486)
-        + reply(0, 200) + reply(1, 487) + advance(4000) + dialog(0, b"ACK") + dialog(0, b"BYE")
+        packet(SRC_EP1, 0, reg2) + reply(0, 200, both)
+        + packet(SRC_SERVER, 0, inv_alice) + reply(0, 180) + reply(1, 183)
+        + reply(0, 200) + reply(1, 486) + advance(4000) + dialog(0, b"ACK") + dialog(0, b"BYE")
         + reply(0, 200) + advance(32000))
+    yield "scn-fork-challenges", (
+        packet(SRC_EP1, 0, reg2) + reply(0, 200, both)
+        + packet(SRC_SERVER, 0, inv_alice)
+        + reply(0, 401, b'WWW-Authenticate: Digest realm="a", nonce="1"\r\n')
+        + reply(1, 407, b'Proxy-Authenticate: Digest realm="b", nonce="2"\r\n') + advance(4000)
+        + packet(SRC_SERVER, 0, inv_alice.replace(b"inv1", b"inv9")) + reply(1, 401, b'WWW-Authenticate: Digest realm="c"\r\n')
+        + reply(0, 603) + advance(32000))
+    regl = register(ep2, b"lee", [b"<sip:lee@127.0.0.21:5001>", b"<sip:lee@127.0.0.21:5003>;expires=30"],
+                    b"reg4", b"Path: <sip:127.0.0.21:5001;lr>\r\n")
+    unreg = register(ep2, b"lee", [b"*"], b"reg4").replace(b"Expires: 3600", b"Expires: 0").replace(
+        b"CSeq: 1 REGISTER", b"CSeq: 2 REGISTER").replace(b"z9hG4bK-reg4-1", b"z9hG4bK-reg4-2")
+    inv_lee = sip_request(b"INVITE", b"sip:lee@sipproxy.test", srv, b"inv11")
+    yield "scn-register-lifecycle", (
+        packet(SRC_EP2, 0, regl) + reply(0, 200, b"Expires: 60\r\n") + packet(SRC_SERVER, 0, inv_lee)
+        + reply(0, 486) + reply(1, 180) + advance(4000) + packet(SRC_EP2, 0, unreg) + reply(0, 200)
+        + packet(SRC_SERVER, 0, inv_lee.replace(b"inv11", b"inv12")) + advance(32000))
+    inv_c = sip_request(b"INVITE", b"sip:kim@sipproxy.test", ep1, b"inv8")
+    yield "scn-cancel-early", (
+        packet(SRC_EP1, 0, inv_c) + packet(SRC_EP1, 0, inv_c.replace(b"INVITE", b"CANCEL"))
+        + reply(0, 180) + reply(0, 200) + reply(1, 487) + advance(4000)
+        + packet(SRC_EP1, 1, inv_c.replace(b"inv8", b"inv10")) + packet(SRC_EP1, 1, inv_c.replace(b"inv8", b"inv10").replace(b"INVITE", b"CANCEL"))
+        + advance(32000) + reply(0, 100) + advance(180000))
     regq = register(ep1, b"bob", [b"<sip:bob@127.0.0.20:5000>;q=1.0",
                                    b"<sip:bob@127.0.0.21:5001>;q=0.7",
                                    b"<sip:bob@[::2]:5002>;q=0.1"], b"reg2")
