@@ -126,6 +126,17 @@ static void client_end_fired(struct timer *t)
 	client_terminate(container_of(t, struct txn_client, t_end));
 }
 
+/* RFC 3261 §9.1: an INVITE the TU gave up on (Timer C, or no final 64*T1
+ * after its CANCEL) must not wait in Proceeding forever, where no timer of
+ * ours runs (§17.1.1.2: Timer B guards Calling only). It still ACKs a final
+ * arriving within another 64*T1, then ends. */
+static void client_guard_abandoned(struct txn_client *ct)
+{
+	if (ct->released && ct->method == SIP_METHOD_INVITE && ct->state == TXN_S_PROCEEDING &&
+	    !timer_pending(&ct->t_end))
+		timer_start(ct->L->wheel, &ct->t_end, txn_64t1(ct->L), client_end_fired);
+}
+
 /* Timer A (§17.1.1.2, doubling without bound) and Timer E (§17.1.2.2,
  * doubling up to T2, and T2 once in Proceeding). */
 static void client_retx_fired(struct timer *t)
@@ -240,9 +251,12 @@ static void client_invite_response(struct txn_client *ct, struct sip_msg *rsp)
 		timer_stop(L->wheel, &ct->t_retx);
 		if (status < 200) {
 			/* §17.1.1.2: Proceeding; Timer B only guards Calling (the
-			 * proxy's Timer C takes over). */
+			 * proxy's Timer C takes over, and once the TU has let go,
+			 * client_guard_abandoned's end timer). */
 			ct->state = TXN_S_PROCEEDING;
-			timer_stop(L->wheel, &ct->t_end);
+			if (!ct->released)
+				timer_stop(L->wheel, &ct->t_end);
+			client_guard_abandoned(ct);
 		} else if (status < 300) {
 			/* RFC 6026 §8.4: Accepted, Timer M = 64*T1. */
 			ct->state = TXN_S_ACCEPTED;
@@ -355,6 +369,8 @@ void txn_client_release(struct txn_client *ct)
 	ct->user = NULL;
 	if (ct->state == TXN_S_TERMINATED && !ct->busy)
 		txn_client_destroy(ct);
+	else
+		client_guard_abandoned(ct);
 }
 
 bool txn_client_is_live(const struct txn_client *ct)

@@ -12,6 +12,8 @@
 #   IT_PORT_BASE        first port of the 100-port block used (default 25000)
 #   IT_KEEP=1           keep the temp dir (printed) after the run
 #   IT_VERBOSE=1        dump all logs even on success
+#   IT_HARVEST_DIR      when set, the proxy's logs are copied there as
+#                       $IT_NAME-proxy*.log (seeds for tests/fuzz/fuzz_proxy)
 set -euo pipefail
 
 IT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,6 +91,13 @@ it_cleanup() {
 	if [ "$IT_OK" != 1 ] || [ "${IT_VERBOSE:-0}" = 1 ]; then
 		it_dump_logs
 		[ "$IT_OK" = 1 ] || echo "FAIL [$IT_NAME] (impl=$PROXY_IMPL, logs in $IT_TMP)" >&2
+	fi
+	if [ -n "${IT_HARVEST_DIR:-}" ]; then
+		local log
+		mkdir -p "$IT_HARVEST_DIR" || true
+		for log in "$IT_TMP"/proxy*.log; do
+			[ -f "$log" ] && cp "$log" "$IT_HARVEST_DIR/$IT_NAME-$(basename "$log")" || true
+		done
 	fi
 	if [ "${IT_KEEP:-0}" = 1 ] || [ "$IT_OK" != 1 ]; then
 		echo "[$IT_NAME] temp dir kept: $IT_TMP" >&2

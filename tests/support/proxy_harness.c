@@ -5,6 +5,7 @@
 #include "proxy_harness.h"
 
 #include <event2/event.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,11 @@ void harness_advance(struct harness *h, uint64_t ms)
 	txn_layer_run_timers(proxy_txn_layer(app_proxy(h->app)));
 }
 
+void harness_poll(struct harness *h)
+{
+	event_base_loop(h->base, EVLOOP_NONBLOCK);
+}
+
 uint64_t harness_now(const struct harness *h)
 {
 	return h->now;
@@ -301,6 +307,68 @@ void harness_reply(struct harness *h, const struct harness_out *out, int status,
 	if (!n)
 		return;
 	if (tp_proto_is_stream(out->dest.proto) && out->conn_id)
+		harness_tcp_raw(h, out->conn_id, buf, n);
+	else
+		harness_udp_raw(h, &out->dest.addr, buf, n);
+}
+
+/* Appends printf output to buf (len tracks it; on overflow len goes past cap). */
+static void bw_printf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void bw_printf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + (*len < cap ? *len : cap), *len < cap ? cap - *len : 0, fmt, ap);
+	va_end(ap);
+	*len += n > 0 ? (size_t)n : 0;
+}
+
+size_t harness_dialog_request(const struct harness_out *out, const char *method, unsigned seq,
+			      char *buf, size_t cap)
+{
+	const struct sip_msg *m = out ? out->msg : NULL;
+	if (!m || !m->from || !m->to || !m->call_id.len)
+		return 0;
+	bool callee = m->is_request;
+	const struct sip_addr *local = callee ? m->to : m->from;
+	const struct sip_addr *remote = callee ? m->from : m->to;
+	struct str target = m->contact && !m->contact->star ? m->contact->uri_str : remote->uri_str;
+	bool ack = strcmp(method, "ACK") == 0;
+	char a[64];
+	size_t n = 0;
+	bw_printf(buf, cap, &n, "%s %.*s SIP/2.0\r\n", method, STR_FMT(target));
+	bw_printf(buf, cap, &n, "Via: SIP/2.0/%s %s;branch=z9hG4bK-hd%u;rport\r\n",
+		  tp_proto_name(out->dest.proto), tp_addr_str(&out->dest.addr, a, sizeof(a)), seq);
+	bw_printf(buf, cap, &n, "Max-Forwards: 70\r\n");
+	/* §12.1.1 / §12.1.2: the callee's route set is the Record-Route in
+	 * order, the caller's the same values reversed. */
+	const struct sip_addr *rr[16];
+	unsigned nrr = 0;
+	for (const struct sip_addr *r = m->record_route; r && nrr < 16; r = r->next)
+		rr[nrr++] = r;
+	for (unsigned i = 0; i < nrr; i++) {
+		const struct sip_addr *r = rr[callee ? i : nrr - 1 - i];
+		bw_printf(buf, cap, &n, "Route: <%.*s>\r\n", STR_FMT(r->uri_str));
+	}
+	bw_printf(buf, cap, &n, "From: %.*s%s\r\n", STR_FMT(local->raw),
+		  local->tag.len ? "" : ";tag=h-uas-tag");
+	bw_printf(buf, cap, &n, "To: %.*s\r\n", STR_FMT(remote->raw));
+	bw_printf(buf, cap, &n, "Call-ID: %.*s\r\n", STR_FMT(m->call_id));
+	bw_printf(buf, cap, &n, "CSeq: %u %s\r\n", ack ? m->cseq : m->cseq + 1 + seq, method);
+	bw_printf(buf, cap, &n, "Content-Length: 0\r\n\r\n");
+	return n < cap ? n : 0;
+}
+
+void harness_dialog(struct harness *h, const struct harness_out *out, const char *method,
+		    unsigned seq)
+{
+	char buf[16384];
+	size_t n = harness_dialog_request(out, method, seq, buf, sizeof(buf));
+	if (!n)
+		return;
+	if (tp_proto_is_stream(out->dest.proto) && out->conn_id &&
+	    tp_conn_alive(harness_tp(h), out->conn_id))
 		harness_tcp_raw(h, out->conn_id, buf, n);
 	else
 		harness_udp_raw(h, &out->dest.addr, buf, n);

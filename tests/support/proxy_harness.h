@@ -55,6 +55,10 @@ void harness_tcp_close(struct harness *h, uint64_t conn);
 
 /* Moves the virtual clock and fires what is due. */
 void harness_advance(struct harness *h, uint64_t ms);
+/* Runs, without blocking, what the event loop has ready: the resolver's
+ * sockets (a name server on loopback answering, dns_stub.h), its real-time
+ * timeout, the once-a-second maintenance. */
+void harness_poll(struct harness *h);
 uint64_t harness_now(const struct harness *h);
 
 /* What was sent, oldest first; harness_clear forgets it. */
@@ -78,6 +82,18 @@ const struct harness_out *harness_sent_elsewhere(const struct harness *h,
  * (over its connection when out went over one). */
 void harness_reply(struct harness *h, const struct harness_out *out, int status,
 		   const char *extra);
+
+/* The other end of the dialog out set up sends an in-dialog request (RFC
+ * 3261 §12.2.1.1) from out's destination, over its connection when out went
+ * over one: for a request the proxy sent, its recipient (the callee: Route =
+ * the Record-Route values in order, From = out's To with a tag); for a
+ * response, the caller it went to (Route = the Record-Route values reversed).
+ * The Request-URI is out's Contact (else the peer's From/To URI). seq makes
+ * the branch and CSeq unique; ACK keeps out's CSeq number. */
+size_t harness_dialog_request(const struct harness_out *out, const char *method, unsigned seq,
+			      char *buf, size_t cap);
+void harness_dialog(struct harness *h, const struct harness_out *out, const char *method,
+		    unsigned seq);
 
 struct app;
 struct app *harness_app(struct harness *h);

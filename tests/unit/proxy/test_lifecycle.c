@@ -2,8 +2,9 @@
  * and are freed only when the outermost call returns (ctx.c): a next hop that
  * fails at once (no such transport, an unresolvable host) gets its final
  * response and leaves nothing behind, under ASan; Timer C after an unanswered
- * CANCEL (RFC 3261 §16.8, §9.1) ends the request with 408; drain (SIGTERM)
- * is over as soon as no transaction can still send anything. */
+ * CANCEL (RFC 3261 §16.8, §9.1) ends the request with 408 and, 64*T1 later,
+ * the INVITE client transaction itself; drain (SIGTERM) is over as soon as no
+ * transaction can still send anything. */
 #include "proxy_test.h"
 
 #include "app/app.h"
@@ -78,6 +79,42 @@ static void test_timer_c_after_unanswered_cancel(void **state)
 	harness_free(h);
 }
 
+/* §9.1: the client transaction of an INVITE given up on in Proceeding ends
+ * 64*T1 later (fuzz_proxy, regress_proxy/invite-proceeding-leak: it stayed in
+ * the table forever, no timer running in Proceeding); a final arriving in
+ * between is still ACKed hop by hop (§17.1.1.3). */
+static void test_abandoned_invite_transaction_ends(void **state)
+{
+	(void)state;
+	struct harness *h = test_harness(NULL);
+	char msg[4096];
+	for (int late = 0; late < 2; late++) {
+		char cid[16];
+		snprintf(cid, sizeof(cid), "ab%d", late);
+		harness_udp(h, "127.0.0.20:5000",
+			    test_req(msg, sizeof(msg), "INVITE", "sip:bob@sipproxy.test",
+				     "127.0.0.20:5000", cid, ""));
+		const struct harness_out *inv = harness_find(h, "INVITE ", HARNESS_SERVER);
+		assert_non_null(inv);
+		harness_reply(h, inv, 180, NULL);
+		harness_advance(h, 180000 + 20);  /* Timer C: CANCEL */
+		harness_advance(h, 64 * 500 + 20); /* no answer: 408 upstream */
+		assert_non_null(harness_find(h, "SIP/2.0 408", "127.0.0.20:5000"));
+		assert_null(harness_find(h, "ACK ", HARNESS_SERVER));
+		if (late) {
+			harness_reply(h, inv, 487, NULL);
+			assert_non_null(harness_find(h, "ACK ", HARNESS_SERVER));
+		}
+		harness_advance(h, 64 * 500 + 5000);
+		struct proxy_stats s = test_stats(h);
+		assert_int_equal(s.contexts_active, 0);
+		assert_int_equal(s.txn_server_active, 0);
+		assert_int_equal(s.txn_client_active, 0);
+		harness_clear(h);
+	}
+	harness_free(h);
+}
+
 /* The same with the caller's own CANCEL: it gets 200 for the CANCEL and, once
  * the downstream has been silent for 64*T1, 487 for the INVITE. */
 static void test_upstream_cancel_unanswered(void **state)
@@ -128,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_failure_frees_once),
 		cmocka_unit_test(test_timer_c_after_unanswered_cancel),
+		cmocka_unit_test(test_abandoned_invite_transaction_ends),
 		cmocka_unit_test(test_upstream_cancel_unanswered),
 		cmocka_unit_test(test_drain_ends_when_nothing_can_be_sent),
 	};
