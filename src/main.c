@@ -3,11 +3,11 @@
  * foreground (for systemd) and drains on SIGTERM within shutdown-timeout. */
 #include <event2/event.h>
 #include <getopt.h>
-#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "app/app.h"
@@ -27,11 +27,10 @@ struct process {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sipproxy [-c FILE]          run (embedded default config without -c)\n"
-		"       sipproxy --check-config FILE validate a config file and exit\n"
-		"       sipproxy --config-docs       print the option reference (Markdown)\n"
-		"       sipproxy --version\n");
+	fprintf(out, "usage: sipproxy [-c FILE]          run (embedded default config without -c)\n"
+		     "       sipproxy --check-config FILE validate a config file and exit\n"
+		     "       sipproxy --config-docs       print the option reference (Markdown)\n"
+		     "       sipproxy --version\n");
 }
 
 static void drain_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -128,12 +127,12 @@ static void process_free(struct process *pr)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", required_argument, NULL, 'C'},
-		{"config-docs", no_argument, NULL, 'D'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", required_argument, NULL, 'C'},
+	    {"config-docs", no_argument, NULL, 'D'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = NULL, *check = NULL;
 	int c;

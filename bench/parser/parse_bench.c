@@ -15,54 +15,54 @@
 
 /* ~900 octets: 4 Vias, Route, Record-Route, Contact, SDP body. */
 static const char invite[] =
-	"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP proxy3.example.net:5060;branch=z9hG4bK8f2a7c.1\r\n"
-	"Via: SIP/2.0/TCP proxy2.example.org;branch=z9hG4bK3e21.2;received=192.0.2.12\r\n"
-	"Via: SIP/2.0/UDP proxy1.example.com;branch=z9hG4bK77ef4c2312983.1;rport=5060\r\n"
-	"Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bKnashds8;rport\r\n"
-	"Max-Forwards: 67\r\n"
-	"Route: <sip:proxy4.biloxi.example.com;lr>\r\n"
-	"Record-Route: <sip:proxy3.example.net;lr>, <sip:proxy2.example.org;lr>\r\n"
-	"To: Bob <sip:bob@biloxi.example.com>\r\n"
-	"From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
-	"CSeq: 314159 INVITE\r\n"
-	"Contact: <sip:alice@pc33.atlanta.example.com;transport=udp>\r\n"
-	"Supported: replaces, timer\r\n"
-	"Content-Type: application/sdp\r\n"
-	"Content-Length: 149\r\n"
-	"\r\n"
-	"v=0\r\n"
-	"o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com\r\n"
-	"s=-\r\n"
-	"c=IN IP4 192.0.2.101\r\n"
-	"t=0 0\r\n"
-	"m=audio 49172 RTP/AVP 0\r\n"
-	"a=rtpmap:0 PCMU/8000\r\n";
+    "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP proxy3.example.net:5060;branch=z9hG4bK8f2a7c.1\r\n"
+    "Via: SIP/2.0/TCP proxy2.example.org;branch=z9hG4bK3e21.2;received=192.0.2.12\r\n"
+    "Via: SIP/2.0/UDP proxy1.example.com;branch=z9hG4bK77ef4c2312983.1;rport=5060\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bKnashds8;rport\r\n"
+    "Max-Forwards: 67\r\n"
+    "Route: <sip:proxy4.biloxi.example.com;lr>\r\n"
+    "Record-Route: <sip:proxy3.example.net;lr>, <sip:proxy2.example.org;lr>\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:alice@pc33.atlanta.example.com;transport=udp>\r\n"
+    "Supported: replaces, timer\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 149\r\n"
+    "\r\n"
+    "v=0\r\n"
+    "o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.0.2.101\r\n"
+    "t=0 0\r\n"
+    "m=audio 49172 RTP/AVP 0\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n";
 
 static const char ok200[] =
-	"SIP/2.0 200 OK\r\n"
-	"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8;received=192.0.2.101\r\n"
-	"To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
-	"From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
-	"CSeq: 314159 INVITE\r\n"
-	"Contact: <sip:bob@192.0.2.4>\r\n"
-	"Content-Length: 0\r\n"
-	"\r\n";
+    "SIP/2.0 200 OK\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8;received=192.0.2.101\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:bob@192.0.2.4>\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
 
 static const char reg[] =
-	"REGISTER sip:registrar.biloxi.example.com SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP bobspc.biloxi.example.com:5060;branch=z9hG4bKnashds7\r\n"
-	"Max-Forwards: 70\r\n"
-	"To: Bob <sip:bob@biloxi.example.com>\r\n"
-	"From: Bob <sip:bob@biloxi.example.com>;tag=456248\r\n"
-	"Call-ID: 843817637684230@998sdasdh09\r\n"
-	"CSeq: 1826 REGISTER\r\n"
-	"Contact: <sip:bob@192.0.2.4>;expires=7200\r\n"
-	"Expires: 7200\r\n"
-	"Content-Length: 0\r\n"
-	"\r\n";
+    "REGISTER sip:registrar.biloxi.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP bobspc.biloxi.example.com:5060;branch=z9hG4bKnashds7\r\n"
+    "Max-Forwards: 70\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>\r\n"
+    "From: Bob <sip:bob@biloxi.example.com>;tag=456248\r\n"
+    "Call-ID: 843817637684230@998sdasdh09\r\n"
+    "CSeq: 1826 REGISTER\r\n"
+    "Contact: <sip:bob@192.0.2.4>;expires=7200\r\n"
+    "Expires: 7200\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
 
 int main(int argc, char **argv)
 {
@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	const struct {
 		const char *p;
 		size_t len;
-	} msgs[] = {{invite, sizeof(invite) - 1}, {ok200, sizeof(ok200) - 1}, {reg, sizeof(reg) - 1}};
+	} msgs[] = {
+	    {invite, sizeof(invite) - 1}, {ok200, sizeof(ok200) - 1}, {reg, sizeof(reg) - 1}};
 	size_t nmsgs = only_invite ? 1 : 3;
 	long parsed = 0, failed = 0;
 	for (long i = 0; i < n; i++) {

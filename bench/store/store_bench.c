@@ -82,14 +82,14 @@ static void bench_snapshot(size_t n)
 		return;
 	int64_t now = wall_ms();
 	struct store_binding b = {
-		.contact = STR_LIT("sip:u0000000001@198.51.100.7:5060;transport=tcp;ob"),
-		.instance = STR_LIT("<urn:uuid:00000001-7dec-11d0-a765-00a0c91e6bf6>"),
-		.reg_id = 1,
-		.call_id = STR_LIT("0000000000000001-a84b4c76e667@pc33.example"),
-		.cseq = 1,
-		.q = 1000,
-		.expires_at = now + 3600000,
-		.owner = STR_LIT("proxy-0001"),
+	    .contact = STR_LIT("sip:u0000000001@198.51.100.7:5060;transport=tcp;ob"),
+	    .instance = STR_LIT("<urn:uuid:00000001-7dec-11d0-a765-00a0c91e6bf6>"),
+	    .reg_id = 1,
+	    .call_id = STR_LIT("0000000000000001-a84b4c76e667@pc33.example"),
+	    .cseq = 1,
+	    .q = 1000,
+	    .expires_at = now + 3600000,
+	    .owner = STR_LIT("proxy-0001"),
 	};
 	char aor[KEY_LEN];
 	for (size_t i = 0; i < n; i++) {
@@ -106,8 +106,8 @@ static void bench_snapshot(size_t n)
 	double t2 = mono_ns();
 	st = store_mem_new(path, err, sizeof(err));
 	double t3 = mono_ns();
-	printf("snapshot bindings=%zu write=%s %.0f ms file=%lld bytes load=%.0f ms loaded=%zu\n", n,
-	       rc == 0 ? "ok" : err, (t1 - t0) / 1e6, fsize, (t3 - t2) / 1e6,
+	printf("snapshot bindings=%zu write=%s %.0f ms file=%lld bytes load=%.0f ms loaded=%zu\n",
+	       n, rc == 0 ? "ok" : err, (t1 - t0) / 1e6, fsize, (t3 - t2) / 1e6,
 	       st ? store_count(st) : 0);
 	store_free(st);
 	unlink(path);
@@ -122,7 +122,8 @@ static int run(size_t n)
 	if (!keys || !order)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		snprintf(keys + i * KEY_LEN, KEY_LEN, "sip:u%010u@example.com", (unsigned)i); /* 30 B */
+		snprintf(keys + i * KEY_LEN, KEY_LEN, "sip:u%010u@example.com",
+			 (unsigned)i); /* 30 B */
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	for (size_t i = 0; i < LOOKUPS; i++)
 		order[i] = (uint32_t)(next_rand(&seed) % n);
@@ -137,22 +138,23 @@ static int run(size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *k = keys + i * KEY_LEN;
 		/* typical sizes: contact ~60, call-id ~40, instance 47, owner ~10 */
-		int cl = snprintf(contact, sizeof(contact), "sip:u%010zu@198.51.100.%zu:5060;transport=tcp;ob",
-				  i, i % 250);
-		int il = snprintf(inst, sizeof(inst), "<urn:uuid:%08zx-7dec-11d0-a765-00a0c91e6bf6>", i);
+		int cl = snprintf(contact, sizeof(contact),
+				  "sip:u%010zu@198.51.100.%zu:5060;transport=tcp;ob", i, i % 250);
+		int il =
+		    snprintf(inst, sizeof(inst), "<urn:uuid:%08zx-7dec-11d0-a765-00a0c91e6bf6>", i);
 		int ll = snprintf(cid, sizeof(cid), "%016zx-a84b4c76e667@pc33.example", i);
 		struct store_binding b = {
-			.aor = str_make(k, strlen(k)),
-			.contact = str_make(contact, (size_t)cl),
-			.instance = str_make(inst, (size_t)il),
-			.reg_id = 1,
-			.call_id = str_make(cid, (size_t)ll),
-			.cseq = 1,
-			.q = 1000,
-			.expires_at = now_ms + 60000 + (int64_t)(i % 3600) * 1000,
-			.proto = TP_TCP,
-			.conn_id = i + 1,
-			.owner = STR_LIT("proxy-0001"),
+		    .aor = str_make(k, strlen(k)),
+		    .contact = str_make(contact, (size_t)cl),
+		    .instance = str_make(inst, (size_t)il),
+		    .reg_id = 1,
+		    .call_id = str_make(cid, (size_t)ll),
+		    .cseq = 1,
+		    .q = 1000,
+		    .expires_at = now_ms + 60000 + (int64_t)(i % 3600) * 1000,
+		    .proto = TP_TCP,
+		    .conn_id = i + 1,
+		    .owner = STR_LIT("proxy-0001"),
 		};
 		b.source.in4.sin_family = AF_INET;
 		b.source.in4.sin_port = htons(5060);

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #define ADMIN_MAX_ROUTES 16
-#define ADMIN_PATH_MAX 64
+#define ADMIN_PATH_MAX	 64
 
 struct admin_route {
 	char path[ADMIN_PATH_MAX];
@@ -37,18 +37,12 @@ struct admin {
 static const char *reason_for(int status)
 {
 	switch (status) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return status < 400 ? "OK" : "Error";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 503: return "Service Unavailable";
+	default: return status < 400 ? "OK" : "Error";
 	}
 }
 
@@ -184,9 +178,9 @@ struct admin *admin_new(struct event_base *base, const char *address, uint16_t p
 		goto fail;
 	/* Accept every method so that we, not evhttp, answer 405 with Allow. */
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	/* Small limits: the endpoint only serves short GETs to local tools. */
 	evhttp_set_max_headers_size(a->http, 8192);
 	evhttp_set_max_body_size(a->http, 4096);
@@ -219,6 +213,12 @@ void admin_free(struct admin *a)
 	free(a);
 }
 
-void admin_set_draining(struct admin *a, bool draining) { a->draining = draining; }
+void admin_set_draining(struct admin *a, bool draining)
+{
+	a->draining = draining;
+}
 
-uint16_t admin_port(const struct admin *a) { return a->port; }
+uint16_t admin_port(const struct admin *a)
+{
+	return a->port;
+}

@@ -20,8 +20,7 @@ static void scalar(struct evbuffer *out, const char *name, const char *type, con
 	evbuffer_add_printf(out, "%s %" PRIu64 "\n", name, v);
 }
 
-static void by_method(struct evbuffer *out, const char *name, const char *help,
-		      const uint64_t *v)
+static void by_method(struct evbuffer *out, const char *name, const char *help, const uint64_t *v)
 {
 	family(out, name, "counter", help);
 	for (int m = 0; m < SIP_METHOD_COUNT; m++)
@@ -56,8 +55,8 @@ void metrics_format(struct evbuffer *out, const struct proxy_stats *ps, const st
 		ps->rsp_in);
 	by_code(out, "sipproxy_sip_responses_out_total", "SIP responses sent, by status code.",
 		ps->rsp_out);
-	scalar(out, "sipproxy_parse_errors_total", "counter",
-	       "Messages that failed to parse.", ps->parse_errors);
+	scalar(out, "sipproxy_parse_errors_total", "counter", "Messages that failed to parse.",
+	       ps->parse_errors);
 	scalar(out, "sipproxy_messages_dropped_total", "counter",
 	       "Messages dropped (unparseable responses, bad ACKs, ...).", ps->dropped);
 	scalar(out, "sipproxy_stray_responses_total", "counter",
@@ -81,8 +80,8 @@ void metrics_format(struct evbuffer *out, const struct proxy_stats *ps, const st
 
 	by_transport(out, "sipproxy_transport_messages_in_total",
 		     "SIP messages received, by transport.", ts->udp_rx, ts->tcp_rx);
-	by_transport(out, "sipproxy_transport_messages_out_total", "SIP messages sent, by transport.",
-		     ts->udp_tx, ts->tcp_tx);
+	by_transport(out, "sipproxy_transport_messages_out_total",
+		     "SIP messages sent, by transport.", ts->udp_tx, ts->tcp_tx);
 	scalar(out, "sipproxy_tcp_connections_open", "gauge", "TCP connections open now.",
 	       ts->tcp_open);
 	scalar(out, "sipproxy_tcp_connections_accepted_total", "counter",

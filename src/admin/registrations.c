@@ -47,8 +47,9 @@ static int add_binding(void *arg, const struct store_binding *b)
 	json_str(pg->out, b->instance);
 	evbuffer_add_printf(pg->out, ", \"reg_id\": %u, \"path\": ", b->reg_id);
 	json_str(pg->out, b->path);
-	evbuffer_add_printf(pg->out, ", \"transport\": \"%s\", \"source\": \"%s\", \"conn_id\": %llu, "
-				     "\"owner\": ",
+	evbuffer_add_printf(pg->out,
+			    ", \"transport\": \"%s\", \"source\": \"%s\", \"conn_id\": %llu, "
+			    "\"owner\": ",
 			    tp_proto_name(b->proto), tp_addr_str(&b->source, addr, sizeof(addr)),
 			    (unsigned long long)b->conn_id);
 	json_str(pg->out, b->owner);

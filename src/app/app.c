@@ -76,14 +76,14 @@ static void registrar_ports(const struct config *cfg, struct registrar_config *r
 static int start_registrar(struct app *app, char *err, size_t errlen)
 {
 	const struct config *cfg = app->cfg;
-	app->store = store_mem_new(cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : NULL,
-				   err, errlen);
+	app->store =
+	    store_mem_new(cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : NULL, err, errlen);
 	if (!app->store)
 		return -1;
 	struct registrar_config rc = {
-		.n_domains = cfg->registrar_domains.n,
-		.owner = cfg->name,
-		.default_expires = cfg->registrar_default_expires,
+	    .n_domains = cfg->registrar_domains.n,
+	    .owner = cfg->name,
+	    .default_expires = cfg->registrar_default_expires,
 	};
 	for (size_t i = 0; i < rc.n_domains && i < REGISTRAR_MAX_DOMAINS; i++)
 		rc.domains[i] = cfg->registrar_domains.v[i];
@@ -107,8 +107,8 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	return 0;
 }
 
-struct app *app_new(struct event_base *base, const struct config *cfg,
-		    const struct proxy_env *env, char *err, size_t errlen)
+struct app *app_new(struct event_base *base, const struct config *cfg, const struct proxy_env *env,
+		    char *err, size_t errlen)
 {
 	struct app *app = calloc(1, sizeof(*app));
 	if (!app) {
@@ -145,12 +145,12 @@ int app_start(struct app *app, char *err, size_t errlen)
 	if (!cfg->admin_port)
 		return 0;
 	struct admin_sources src = {
-		.proxy_stats = admin_proxy_stats,
-		.proxy_arg = app->proxy,
-		.tp_stats = admin_tp_stats,
-		.tp_arg = app->proxy,
-		.name = cfg->name,
-		.start_time = time(NULL),
+	    .proxy_stats = admin_proxy_stats,
+	    .proxy_arg = app->proxy,
+	    .tp_stats = admin_tp_stats,
+	    .tp_arg = app->proxy,
+	    .name = cfg->name,
+	    .start_time = time(NULL),
 	};
 	app->admin = admin_new(app->base, cfg->admin_address, cfg->admin_port, &src);
 	if (!app->admin) {
@@ -174,8 +174,14 @@ bool app_drained(const struct app *app)
 	return proxy_drained(app->proxy);
 }
 
-struct proxy *app_proxy(struct app *app) { return app->proxy; }
-struct store *app_store(struct app *app) { return app->store; }
+struct proxy *app_proxy(struct app *app)
+{
+	return app->proxy;
+}
+struct store *app_store(struct app *app)
+{
+	return app->store;
+}
 
 void app_free(struct app *app)
 {

@@ -17,8 +17,8 @@ struct app;
 
 /* Builds everything from cfg (which must outlive the app); env as for
  * proxy_new (NULL: the real network and clock). NULL with err filled. */
-struct app *app_new(struct event_base *base, const struct config *cfg,
-		    const struct proxy_env *env, char *err, size_t errlen);
+struct app *app_new(struct event_base *base, const struct config *cfg, const struct proxy_env *env,
+		    char *err, size_t errlen);
 /* Opens the listeners and the admin endpoint. 0 or -1 with err filled. */
 int app_start(struct app *app, char *err, size_t errlen);
 /* Writes the final snapshot (when configured) and frees everything. */

@@ -23,8 +23,7 @@ struct cluster {
 };
 
 /* Numeric addresses directly; names once through the system resolver. */
-static int resolve_host(const char *host, uint16_t port, enum tp_proto proto,
-			struct tp_dest *out)
+static int resolve_host(const char *host, uint16_t port, enum tp_proto proto, struct tp_dest *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->proto = proto;
@@ -94,7 +93,10 @@ struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen)
 	return c;
 }
 
-void cluster_free(struct cluster *c) { free(c); }
+void cluster_free(struct cluster *c)
+{
+	free(c);
+}
 
 /* A REGISTER goes to the node chosen by a stable hash of its address-of-record,
  * so a challenge's retry and later refreshes reach the same SIP Server; any
@@ -141,7 +143,10 @@ bool cluster_is_server(const struct cluster *c, const union tp_sockaddr *addr)
 	return false;
 }
 
-size_t cluster_node_count(const struct cluster *c) { return c->n_nodes; }
+size_t cluster_node_count(const struct cluster *c)
+{
+	return c->n_nodes;
+}
 
 const struct cluster_node *cluster_node_at(const struct cluster *c, size_t i)
 {

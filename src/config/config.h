@@ -12,16 +12,16 @@
 
 #include "transport/transport.h"
 
-#define CFG_NAME_MAX 64
-#define CFG_HOST_MAX 256
-#define CFG_MAX_LISTEN 16
+#define CFG_NAME_MAX	64
+#define CFG_HOST_MAX	256
+#define CFG_MAX_LISTEN	16
 #define CFG_MAX_PROXIES 64
-#define CFG_MAX_NODES 256
-#define CFG_MAX_SBCS 64
+#define CFG_MAX_NODES	256
+#define CFG_MAX_SBCS	64
 
 struct cfg_listen {
 	enum tp_proto proto;
-	char address[CFG_HOST_MAX];   /* numeric IPv4/IPv6 to bind */
+	char address[CFG_HOST_MAX]; /* numeric IPv4/IPv6 to bind */
 	uint16_t port;
 	char advertise[CFG_HOST_MAX]; /* host in Via/Record-Route; empty = address */
 };
@@ -45,14 +45,14 @@ struct cfg_sbc {
 /* A SIP Server node: an HA pair (primary, optional backup). */
 struct cfg_node {
 	char name[CFG_NAME_MAX];
-	char sip_address[CFG_HOST_MAX];        /* primary */
+	char sip_address[CFG_HOST_MAX]; /* primary */
 	uint16_t sip_port;
 	char backup_sip_address[CFG_HOST_MAX]; /* empty = no backup */
 	uint16_t backup_sip_port;
-	enum tp_proto transport;               /* how we reach it (default udp) */
+	enum tp_proto transport; /* how we reach it (default udp) */
 	char geo_location[CFG_NAME_MAX];
-	unsigned oos_check;                    /* seconds between OPTIONS probes, 0 = off */
-	unsigned oos_force;                    /* seconds without answer before out of service */
+	unsigned oos_check; /* seconds between OPTIONS probes, 0 = off */
+	unsigned oos_force; /* seconds without answer before out of service */
 };
 
 #define CFG_MAX_DOMAINS 32
@@ -64,14 +64,14 @@ struct cfg_strlist {
 };
 
 struct config {
-	char path[1024];          /* file it came from */
+	char path[1024]; /* file it came from */
 
 	/* proxy: this instance */
 	char name[CFG_NAME_MAX];
 	char geo_location[CFG_NAME_MAX];
 	char sip_address[CFG_HOST_MAX];
 	uint16_t sip_port;
-	bool udp, tcp;            /* proxy.transports */
+	bool udp, tcp;				  /* proxy.transports */
 	struct cfg_listen listen[CFG_MAX_LISTEN]; /* derived + explicit listeners */
 	size_t n_listen;
 
@@ -89,34 +89,34 @@ struct config {
 	unsigned max_headers;
 	size_t max_line_length;
 	unsigned tcp_max_connections;
-	unsigned tcp_idle_timeout;     /* s */
-	unsigned tcp_connect_timeout;  /* ms */
-	unsigned tcp_max_queued;       /* bytes */
-	bool record_route;             /* always Record-Route (default true) */
+	unsigned tcp_idle_timeout;    /* s */
+	unsigned tcp_connect_timeout; /* ms */
+	unsigned tcp_max_queued;      /* bytes */
+	bool record_route;	      /* always Record-Route (default true) */
 
 	/* registrar */
 	struct cfg_strlist registrar_domains; /* served domains (lower case) */
-	char registrar_snapshot[1024];        /* file for the binding snapshot; empty = none */
+	char registrar_snapshot[1024];	      /* file for the binding snapshot; empty = none */
 	unsigned registrar_snapshot_interval; /* s between snapshots */
 	unsigned registrar_default_expires;   /* s when neither 2xx nor REGISTER says */
 
 	/* dns */
-	char dns_servers[512];         /* empty = system resolver */
+	char dns_servers[512]; /* empty = system resolver */
 	unsigned dns_cache_size;
 	unsigned dns_timeout_ms;
 	unsigned dns_tries;
 
 	/* log */
-	int log_level;                 /* enum log_level */
+	int log_level; /* enum log_level */
 	bool log_syslog;
 	bool sip_trace;
 
 	/* admin */
 	char admin_address[CFG_HOST_MAX];
-	uint16_t admin_port;           /* 0 = disabled */
+	uint16_t admin_port; /* 0 = disabled */
 
 	/* process */
-	unsigned shutdown_timeout;     /* s to drain on SIGTERM */
+	unsigned shutdown_timeout; /* s to drain on SIGTERM */
 };
 
 /* Loads and validates path. On error returns -1 and writes

@@ -15,54 +15,123 @@
 #define S(field) offsetof(struct cfg_sbc, field), sizeof(((struct cfg_sbc *)0)->field)
 
 static const struct cfg_option proxy_fields[] = {
-	{.key = "name", .type = CFG_OPT_STRING, P(name), .min = 1, .required = true,
-	 .doc = "Unique name of the proxy."},
-	{.key = "sip-address", .type = CFG_OPT_HOST, P(sip_address), .required = true,
-	 .doc = "Address (IP or host name) other proxies reach it on."},
-	{.key = "sip-port", .type = CFG_OPT_UINT, P(sip_port), .def = 5060, .min = 1, .max = 65535,
-	 .doc = "Its SIP port."},
-	{.key = "geo-location", .type = CFG_OPT_STRING, P(geo_location),
-	 .doc = "Its site."},
+    {.key = "name",
+     .type = CFG_OPT_STRING,
+     P(name),
+     .min = 1,
+     .required = true,
+     .doc = "Unique name of the proxy."},
+    {.key = "sip-address",
+     .type = CFG_OPT_HOST,
+     P(sip_address),
+     .required = true,
+     .doc = "Address (IP or host name) other proxies reach it on."},
+    {.key = "sip-port",
+     .type = CFG_OPT_UINT,
+     P(sip_port),
+     .def = 5060,
+     .min = 1,
+     .max = 65535,
+     .doc = "Its SIP port."},
+    {.key = "geo-location", .type = CFG_OPT_STRING, P(geo_location), .doc = "Its site."},
 };
 
 static const struct cfg_option node_fields[] = {
-	{.key = "name", .type = CFG_OPT_STRING, N(name), .min = 1, .required = true,
-	 .doc = "Unique name of the SIP Server (HA pair)."},
-	{.key = "sip-address", .type = CFG_OPT_HOST, N(sip_address), .required = true,
-	 .doc = "Address (IP or host name) of the primary."},
-	{.key = "sip-port", .type = CFG_OPT_UINT, N(sip_port), .def = 5060, .min = 1, .max = 65535,
-	 .doc = "SIP port of the primary."},
-	{.key = "backup-sip-address", .type = CFG_OPT_HOST, N(backup_sip_address),
-	 .doc = "Address of the backup; empty means no backup."},
-	{.key = "backup-sip-port", .type = CFG_OPT_UINT, N(backup_sip_port), .def = 0, .def_str = "sip-port", .min = 1,
-	 .max = 65535,
-	 .doc = "SIP port of the backup (needs backup-sip-address)."},
-	{.key = "transport", .type = CFG_OPT_ENUM, N(transport), .def = TP_UDP,
-	 .choices = cfg_transport_choices, .doc = "Transport used to reach it."},
-	{.key = "geo-location", .type = CFG_OPT_STRING, N(geo_location),
-	 .doc = "Its site; proxies prefer SIP Servers of their own geo-location."},
-	{.key = "oos-check", .type = CFG_OPT_UINT, N(oos_check), .def = 5, .min = 0,
-	 .max = 3600, .doc = "Seconds between OPTIONS probes; 0 turns probing off."},
-	{.key = "oos-force", .type = CFG_OPT_UINT, N(oos_force), .def = 2, .min = 1,
-	 .max = 3600, .doc = "Seconds without an answer before it is out of service."},
+    {.key = "name",
+     .type = CFG_OPT_STRING,
+     N(name),
+     .min = 1,
+     .required = true,
+     .doc = "Unique name of the SIP Server (HA pair)."},
+    {.key = "sip-address",
+     .type = CFG_OPT_HOST,
+     N(sip_address),
+     .required = true,
+     .doc = "Address (IP or host name) of the primary."},
+    {.key = "sip-port",
+     .type = CFG_OPT_UINT,
+     N(sip_port),
+     .def = 5060,
+     .min = 1,
+     .max = 65535,
+     .doc = "SIP port of the primary."},
+    {.key = "backup-sip-address",
+     .type = CFG_OPT_HOST,
+     N(backup_sip_address),
+     .doc = "Address of the backup; empty means no backup."},
+    {.key = "backup-sip-port",
+     .type = CFG_OPT_UINT,
+     N(backup_sip_port),
+     .def = 0,
+     .def_str = "sip-port",
+     .min = 1,
+     .max = 65535,
+     .doc = "SIP port of the backup (needs backup-sip-address)."},
+    {.key = "transport",
+     .type = CFG_OPT_ENUM,
+     N(transport),
+     .def = TP_UDP,
+     .choices = cfg_transport_choices,
+     .doc = "Transport used to reach it."},
+    {.key = "geo-location",
+     .type = CFG_OPT_STRING,
+     N(geo_location),
+     .doc = "Its site; proxies prefer SIP Servers of their own geo-location."},
+    {.key = "oos-check",
+     .type = CFG_OPT_UINT,
+     N(oos_check),
+     .def = 5,
+     .min = 0,
+     .max = 3600,
+     .doc = "Seconds between OPTIONS probes; 0 turns probing off."},
+    {.key = "oos-force",
+     .type = CFG_OPT_UINT,
+     N(oos_force),
+     .def = 2,
+     .min = 1,
+     .max = 3600,
+     .doc = "Seconds without an answer before it is out of service."},
 };
 
 static const struct cfg_option sbc_fields[] = {
-	{.key = "name", .type = CFG_OPT_STRING, S(name), .min = 1, .required = true,
-	 .doc = "Unique name of the SBC."},
-	{.key = "sip-address", .type = CFG_OPT_HOST, S(sip_address), .required = true,
-	 .doc = "Address (IP or host name) its requests come from."},
+    {.key = "name",
+     .type = CFG_OPT_STRING,
+     S(name),
+     .min = 1,
+     .required = true,
+     .doc = "Unique name of the SBC."},
+    {.key = "sip-address",
+     .type = CFG_OPT_HOST,
+     S(sip_address),
+     .required = true,
+     .doc = "Address (IP or host name) its requests come from."},
 };
 
 static const struct cfg_option listen_fields[] = {
-	{.key = "transport", .type = CFG_OPT_ENUM, L(proto), .def = TP_UDP, .required = true,
-	 .choices = cfg_transport_choices, .doc = "Transport of the listener."},
-	{.key = "address", .type = CFG_OPT_IP, L(address), .required = true,
-	 .doc = "Numeric IPv4/IPv6 address to bind."},
-	{.key = "port", .type = CFG_OPT_UINT, L(port), .def = 0, .def_str = "proxy.sip-port", .min = 1, .max = 65535,
-	 .doc = "Port to bind."},
-	{.key = "advertise", .type = CFG_OPT_HOST, L(advertise),
-	 .doc = "Host put in Via/Record-Route instead of the address (e.g. behind NAT)."},
+    {.key = "transport",
+     .type = CFG_OPT_ENUM,
+     L(proto),
+     .def = TP_UDP,
+     .required = true,
+     .choices = cfg_transport_choices,
+     .doc = "Transport of the listener."},
+    {.key = "address",
+     .type = CFG_OPT_IP,
+     L(address),
+     .required = true,
+     .doc = "Numeric IPv4/IPv6 address to bind."},
+    {.key = "port",
+     .type = CFG_OPT_UINT,
+     L(port),
+     .def = 0,
+     .def_str = "proxy.sip-port",
+     .min = 1,
+     .max = 65535,
+     .doc = "Port to bind."},
+    {.key = "advertise",
+     .type = CFG_OPT_HOST,
+     L(advertise),
+     .doc = "Host put in Via/Record-Route instead of the address (e.g. behind NAT)."},
 };
 
 /* Checks the list shape and size; returns its length or -1. */
@@ -109,19 +178,18 @@ _Static_assert(offsetof(struct cfg_proxy, name) == 0, "a list item starts with i
 _Static_assert(offsetof(struct cfg_node, name) == 0, "a list item starts with its name");
 _Static_assert(offsetof(struct cfg_sbc, name) == 0, "a list item starts with its name");
 
-static int load_proxies(const struct cfg_list *l, const config_setting_t *list,
-			struct config *cfg, struct cfg_err *e)
+static int load_proxies(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
+			struct cfg_err *e)
 {
-	int n = load_named(l, list, cfg->proxies, sizeof(cfg->proxies[0]), CFG_MAX_PROXIES,
-			   "proxy", NULL, e);
+	int n = load_named(l, list, cfg->proxies, sizeof(cfg->proxies[0]), CFG_MAX_PROXIES, "proxy",
+			   NULL, e);
 	cfg->n_proxies = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? -1 : 0;
 }
 
 /* A backup port needs a backup address; a backup of an HA pair usually
  * listens where the primary does. */
-static int check_node(const config_setting_t *g, void *item, const char *prefix,
-		      struct cfg_err *e)
+static int check_node(const config_setting_t *g, void *item, const char *prefix, struct cfg_err *e)
 {
 	struct cfg_node *nd = item;
 	const config_setting_t *bport = config_setting_get_member(g, "backup-sip-port");
@@ -138,8 +206,8 @@ static int check_node(const config_setting_t *g, void *item, const char *prefix,
 static int load_nodes(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
 		      struct cfg_err *e)
 {
-	int n = load_named(l, list, cfg->nodes, sizeof(cfg->nodes[0]), CFG_MAX_NODES,
-			   "sip-server", check_node, e);
+	int n = load_named(l, list, cfg->nodes, sizeof(cfg->nodes[0]), CFG_MAX_NODES, "sip-server",
+			   check_node, e);
 	cfg->n_nodes = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? -1 : 0;
 }
@@ -147,8 +215,7 @@ static int load_nodes(const struct cfg_list *l, const config_setting_t *list, st
 static int load_sbcs(const struct cfg_list *l, const config_setting_t *list, struct config *cfg,
 		     struct cfg_err *e)
 {
-	int n = load_named(l, list, cfg->sbcs, sizeof(cfg->sbcs[0]), CFG_MAX_SBCS, "sbc", NULL,
-			   e);
+	int n = load_named(l, list, cfg->sbcs, sizeof(cfg->sbcs[0]), CFG_MAX_SBCS, "sbc", NULL, e);
 	cfg->n_sbcs = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? -1 : 0;
 }
@@ -171,22 +238,27 @@ static int load_listen(const struct cfg_list *l, const config_setting_t *list, s
 }
 
 const struct cfg_list cfg_lists[] = {
-	{.key = "proxy.listen", .doc = "Extra listeners besides sip-address:sip-port.",
-	 .fields = listen_fields, .n_fields = sizeof(listen_fields) / sizeof(listen_fields[0]),
-	 .load = load_listen},
-	{.key = "cluster.proxies",
-	 .doc = "The SIP Proxies of the cluster (this one is added if absent).",
-	 .fields = proxy_fields, .n_fields = sizeof(proxy_fields) / sizeof(proxy_fields[0]),
-	 .load = load_proxies},
-	{.key = "cluster.sip-servers",
-	 .doc = "The SIP Servers behind the proxies, each an HA pair (primary, optional backup).",
-	 .fields = node_fields, .n_fields = sizeof(node_fields) / sizeof(node_fields[0]),
-	 .load = load_nodes},
-	{.key = "cluster.sbcs",
-	 .doc = "SBCs in front of the cluster: trusted edge peers whose Path headers (RFC 3327) "
-		"are honoured; a Path from anyone else is removed and never stored.",
-	 .fields = sbc_fields, .n_fields = sizeof(sbc_fields) / sizeof(sbc_fields[0]),
-	 .load = load_sbcs},
+    {.key = "proxy.listen",
+     .doc = "Extra listeners besides sip-address:sip-port.",
+     .fields = listen_fields,
+     .n_fields = sizeof(listen_fields) / sizeof(listen_fields[0]),
+     .load = load_listen},
+    {.key = "cluster.proxies",
+     .doc = "The SIP Proxies of the cluster (this one is added if absent).",
+     .fields = proxy_fields,
+     .n_fields = sizeof(proxy_fields) / sizeof(proxy_fields[0]),
+     .load = load_proxies},
+    {.key = "cluster.sip-servers",
+     .doc = "The SIP Servers behind the proxies, each an HA pair (primary, optional backup).",
+     .fields = node_fields,
+     .n_fields = sizeof(node_fields) / sizeof(node_fields[0]),
+     .load = load_nodes},
+    {.key = "cluster.sbcs",
+     .doc = "SBCs in front of the cluster: trusted edge peers whose Path headers (RFC 3327) "
+	    "are honoured; a Path from anyone else is removed and never stored.",
+     .fields = sbc_fields,
+     .n_fields = sizeof(sbc_fields) / sizeof(sbc_fields[0]),
+     .load = load_sbcs},
 };
 
 const size_t cfg_lists_count = sizeof(cfg_lists) / sizeof(cfg_lists[0]);

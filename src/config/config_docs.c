@@ -9,21 +9,14 @@
 static const char *type_name(const struct cfg_option *o)
 {
 	switch (o->type) {
-	case CFG_OPT_UINT:
-		return "integer";
-	case CFG_OPT_BOOL:
-		return "boolean";
-	case CFG_OPT_STRING:
-		return "string";
-	case CFG_OPT_IP:
-		return "IP address";
-	case CFG_OPT_HOST:
-		return "IP or host";
-	case CFG_OPT_ENUM:
-		return "string";
+	case CFG_OPT_UINT: return "integer";
+	case CFG_OPT_BOOL: return "boolean";
+	case CFG_OPT_STRING: return "string";
+	case CFG_OPT_IP: return "IP address";
+	case CFG_OPT_HOST: return "IP or host";
+	case CFG_OPT_ENUM: return "string";
 	case CFG_OPT_PROTOS:
-	case CFG_OPT_STRLIST:
-		return "array";
+	case CFG_OPT_STRLIST: return "array";
 	}
 	return "?";
 }
@@ -42,18 +35,12 @@ static void write_default(FILE *out, const struct cfg_option *o)
 		else
 			fprintf(out, "`%lld`", o->def);
 		break;
-	case CFG_OPT_BOOL:
-		fprintf(out, "`%s`", o->def ? "true" : "false");
-		break;
+	case CFG_OPT_BOOL: fprintf(out, "`%s`", o->def ? "true" : "false"); break;
 	case CFG_OPT_ENUM:
 		fprintf(out, "`\"%s\"`", cfg_choice_name(o->choices, (int)o->def));
 		break;
-	case CFG_OPT_PROTOS:
-		fprintf(out, "`[ \"udp\", \"tcp\" ]`");
-		break;
-	case CFG_OPT_STRLIST:
-		fprintf(out, "`[ ]`");
-		break;
+	case CFG_OPT_PROTOS: fprintf(out, "`[ \"udp\", \"tcp\" ]`"); break;
+	case CFG_OPT_STRLIST: fprintf(out, "`[ ]`"); break;
 	default:
 		if (o->def_str && o->def_str[0])
 			fprintf(out, "`\"%s\"`", o->def_str);
@@ -67,29 +54,19 @@ static void write_allowed(FILE *out, const struct cfg_option *o)
 {
 	const struct cfg_choice *c = o->type == CFG_OPT_PROTOS ? cfg_transport_choices : o->choices;
 	switch (o->type) {
-	case CFG_OPT_UINT:
-		fprintf(out, "%lld–%lld", o->min, o->max);
-		break;
-	case CFG_OPT_BOOL:
-		fprintf(out, "true, false");
-		break;
+	case CFG_OPT_UINT: fprintf(out, "%lld–%lld", o->min, o->max); break;
+	case CFG_OPT_BOOL: fprintf(out, "true, false"); break;
 	case CFG_OPT_ENUM:
 	case CFG_OPT_PROTOS:
 		for (const char *sep = ""; c->name; c++, sep = ", ")
 			fprintf(out, "%s`%s`", sep, c->name);
 		break;
-	case CFG_OPT_IP:
-		fprintf(out, "numeric IPv4/IPv6");
-		break;
-	case CFG_OPT_HOST:
-		fprintf(out, "IPv4/IPv6 or DNS name");
-		break;
+	case CFG_OPT_IP: fprintf(out, "numeric IPv4/IPv6"); break;
+	case CFG_OPT_HOST: fprintf(out, "IPv4/IPv6 or DNS name"); break;
 	case CFG_OPT_STRING:
 		fprintf(out, o->min > 0 ? "non-empty, < %zu chars" : "< %zu chars", o->size);
 		break;
-	case CFG_OPT_STRLIST:
-		fprintf(out, "up to %d domain names", CFG_MAX_DOMAINS);
-		break;
+	case CFG_OPT_STRLIST: fprintf(out, "up to %d domain names", CFG_MAX_DOMAINS); break;
 	}
 }
 

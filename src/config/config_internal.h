@@ -12,13 +12,13 @@
 #include "config/config.h"
 
 enum cfg_opt_type {
-	CFG_OPT_UINT,   /* integer in [min, max], stored in a field of 1, 2, 4 or 8 bytes */
-	CFG_OPT_BOOL,   /* true / false */
-	CFG_OPT_STRING, /* any text that fits the char[] field */
-	CFG_OPT_IP,     /* numeric IPv4 or IPv6 address (something we bind to) */
-	CFG_OPT_HOST,   /* numeric address or DNS host name (something we send to) */
-	CFG_OPT_ENUM,   /* one name of choices[], stored as its int value */
-	CFG_OPT_PROTOS, /* array of transport names; sets struct config udp/tcp */
+	CFG_OPT_UINT,	 /* integer in [min, max], stored in a field of 1, 2, 4 or 8 bytes */
+	CFG_OPT_BOOL,	 /* true / false */
+	CFG_OPT_STRING,	 /* any text that fits the char[] field */
+	CFG_OPT_IP,	 /* numeric IPv4 or IPv6 address (something we bind to) */
+	CFG_OPT_HOST,	 /* numeric address or DNS host name (something we send to) */
+	CFG_OPT_ENUM,	 /* one name of choices[], stored as its int value */
+	CFG_OPT_PROTOS,	 /* array of transport names; sets struct config udp/tcp */
 	CFG_OPT_STRLIST, /* array of strings into a struct cfg_strlist (lower-cased) */
 };
 
@@ -29,14 +29,14 @@ struct cfg_choice {
 
 /* One option: key, type, default, check, where it goes, one line of doc. */
 struct cfg_option {
-	const char *key;                  /* "sip.t1" in the main table, "sip-port" in items */
+	const char *key; /* "sip.t1" in the main table, "sip-port" in items */
 	enum cfg_opt_type type;
-	size_t offset, size;              /* field in the target struct */
-	long long def;                    /* UINT / BOOL / ENUM default */
-	const char *def_str;              /* STRING / IP / HOST default (NULL = empty) */
-	long long min, max;               /* UINT bounds */
+	size_t offset, size;		  /* field in the target struct */
+	long long def;			  /* UINT / BOOL / ENUM default */
+	const char *def_str;		  /* STRING / IP / HOST default (NULL = empty) */
+	long long min, max;		  /* UINT bounds */
 	const struct cfg_choice *choices; /* ENUM names, NULL-terminated */
-	bool required;                    /* must be present (items only) */
+	bool required;			  /* must be present (items only) */
 	const char *doc;
 };
 
@@ -66,14 +66,13 @@ extern const struct cfg_choice cfg_transport_choices[];
 
 /* Writes "FILE:LINE: KEY: problem" (line of s, 0 if s is NULL); returns -1. */
 int cfg_fail(struct cfg_err *e, const config_setting_t *s, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 void cfg_option_default(const struct cfg_option *o, void *base);
 /* Checks the value of s against o and stores it; key is the full name for errors. */
 int cfg_option_set(const struct cfg_option *o, const config_setting_t *s, void *base,
 		   const char *key, struct cfg_err *e);
-const struct cfg_option *cfg_option_find(const struct cfg_option *tab, size_t n,
-					 const char *key);
+const struct cfg_option *cfg_option_find(const struct cfg_option *tab, size_t n, const char *key);
 /* Applies the members of group to base through tab (defaults first, then the
  * values, then the required check); prefix names the group in errors. */
 int cfg_group_apply(const struct cfg_option *tab, size_t n, const config_setting_t *group,

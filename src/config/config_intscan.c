@@ -10,7 +10,10 @@
 
 #include "config/config_internal.h"
 
-static bool ident_start(char c) { return isalpha((unsigned char)c) || c == '*'; }
+static bool ident_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '*';
+}
 
 static bool ident_char(char c)
 {
@@ -27,8 +30,9 @@ static bool number_fits(const char **pp, bool negative)
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
 		hex = true;
 		for (p += 2; isxdigit((unsigned char)*p); p++) {
-			unsigned d = isdigit((unsigned char)*p) ? (unsigned)(*p - '0')
-							       : (unsigned)(tolower(*p) - 'a' + 10);
+			unsigned d = isdigit((unsigned char)*p)
+					 ? (unsigned)(*p - '0')
+					 : (unsigned)(tolower(*p) - 'a' + 10);
 			overflow = overflow || v > (UINT64_MAX >> 4);
 			v = v * 16 + d;
 		}
@@ -105,10 +109,11 @@ int cfg_scan_ints(const char *text, size_t len, struct cfg_err *e)
 				char msg[128];
 				size_t n = (size_t)(p - s) < 40 ? (size_t)(p - s) : 40;
 				snprintf(msg, sizeof(msg), "%.*s", (int)n, s);
-				snprintf(e->buf, e->cap,
-					 "%s:%u: %s: %s does not fit in 32 bits (add an L suffix for a "
-					 "64-bit value)",
-					 e->file, line, key[0] ? key : "(value)", msg);
+				snprintf(
+				    e->buf, e->cap,
+				    "%s:%u: %s: %s does not fit in 32 bits (add an L suffix for a "
+				    "64-bit value)",
+				    e->file, line, key[0] ? key : "(value)", msg);
 				return -1;
 			}
 		} else {

@@ -84,8 +84,9 @@ static int walk(const config_setting_t *group, const char *path, struct config *
 		else if ((l = list_find(full)))
 			rc = l->load(l, s, cfg, e);
 		else if (is_section(full))
-			rc = config_setting_is_group(s) ? walk(s, full, cfg, e)
-							: cfg_fail(e, s, full, "must be a group { ... }");
+			rc = config_setting_is_group(s)
+				 ? walk(s, full, cfg, e)
+				 : cfg_fail(e, s, full, "must be a group { ... }");
 		else
 			rc = unknown_key(s, full, e);
 		if (rc < 0)
@@ -132,15 +133,16 @@ static int derive_listeners(struct config *cfg, const config_t *cf, struct cfg_e
 			const struct cfg_listen *o = &cfg->listen[j];
 			if (o->proto == l->proto && o->port == l->port &&
 			    same_ip(o->address, l->address)) {
-				const config_setting_t *ls = cf ? config_lookup(cf, "proxy.listen") : NULL;
+				const config_setting_t *ls =
+				    cf ? config_lookup(cf, "proxy.listen") : NULL;
 				const config_setting_t *el =
-					ls ? config_setting_get_elem(ls, (unsigned)i) : NULL;
+				    ls ? config_setting_get_elem(ls, (unsigned)i) : NULL;
 				char key[64];
 				snprintf(key, sizeof(key), "proxy.listen[%zu]", i);
-				return cfg_fail(e, el ? el : ls, key,
-						"duplicate listener %s %s port %u",
-						cfg_choice_name(cfg_transport_choices, (int)l->proto),
-						l->address, l->port);
+				return cfg_fail(
+				    e, el ? el : ls, key, "duplicate listener %s %s port %u",
+				    cfg_choice_name(cfg_transport_choices, (int)l->proto),
+				    l->address, l->port);
 			}
 		}
 		n++;
@@ -294,8 +296,8 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 	config_t cf;
 	config_init(&cf);
 	int ok = config_read_string(&cf, text) == CONFIG_TRUE;
-	int rc = load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)",
-			     cfg, err, errlen);
+	int rc =
+	    load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", cfg, err, errlen);
 	config_destroy(&cf);
 	return rc;
 }

@@ -15,8 +15,8 @@ int cfg_fail(struct cfg_err *e, const config_setting_t *s, const char *key, cons
 {
 	if (!e->buf || e->cap == 0)
 		return -1;
-	const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s)
-							       : e->file;
+	const char *file =
+	    s && config_setting_source_file(s) ? config_setting_source_file(s) : e->file;
 	unsigned line = s ? config_setting_source_line(s) : 0;
 	int n = snprintf(e->buf, e->cap, "%s:%u: %s: ", file ? file : "-", line, key);
 	if (n < 0 || (size_t)n >= e->cap)
@@ -68,17 +68,11 @@ void cfg_option_default(const struct cfg_option *o, void *base)
 	switch (o->type) {
 	case CFG_OPT_UINT:
 	case CFG_OPT_BOOL:
-	case CFG_OPT_ENUM:
-		store_num(field, o->size, o->def);
-		break;
+	case CFG_OPT_ENUM: store_num(field, o->size, o->def); break;
 	case CFG_OPT_STRING:
 	case CFG_OPT_IP:
-	case CFG_OPT_HOST:
-		store_str(field, o->size, o->def_str);
-		break;
-	case CFG_OPT_STRLIST:
-		((struct cfg_strlist *)(void *)field)->n = 0;
-		break;
+	case CFG_OPT_HOST: store_str(field, o->size, o->def_str); break;
+	case CFG_OPT_STRLIST: ((struct cfg_strlist *)(void *)field)->n = 0; break;
 	case CFG_OPT_PROTOS: {
 		/* Only in the main table: udp and tcp are both on by default. */
 		struct config *cfg = base;
@@ -128,13 +122,15 @@ static int set_protos(const struct cfg_option *o, const config_setting_t *s, voi
 		      const char *key, struct cfg_err *e)
 {
 	struct config *cfg = base;
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
 		return cfg_fail(e, s, key, "must be an array of transport names");
 	int n = config_setting_length(s);
 	if (n == 0)
 		return cfg_fail(e, s, key, "at least one transport is needed");
 	cfg->udp = cfg->tcp = false;
-	struct cfg_option one = {.key = key, .type = CFG_OPT_ENUM, .choices = cfg_transport_choices};
+	struct cfg_option one = {
+	    .key = key, .type = CFG_OPT_ENUM, .choices = cfg_transport_choices};
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *el = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(el) != CONFIG_TYPE_STRING)
@@ -191,14 +187,14 @@ int cfg_option_set(const struct cfg_option *o, const config_setting_t *s, void *
 		if (strlen(v) >= o->size)
 			return cfg_fail(e, s, key, "longer than %zu characters", o->size - 1);
 		if (o->type == CFG_OPT_IP && !cfg_is_ip(v))
-			return cfg_fail(e, s, key, "\"%s\" is not a numeric IPv4 or IPv6 address", v);
+			return cfg_fail(e, s, key, "\"%s\" is not a numeric IPv4 or IPv6 address",
+					v);
 		if (o->type == CFG_OPT_HOST && !cfg_is_ip(v) && !cfg_is_hostname(v))
 			return cfg_fail(e, s, key, "\"%s\" is not an IP address or host name", v);
 		store_str(field, o->size, v);
 		return 0;
 	}
-	case CFG_OPT_PROTOS:
-		return set_protos(o, s, base, key, e);
+	case CFG_OPT_PROTOS: return set_protos(o, s, base, key, e);
 	case CFG_OPT_STRLIST: {
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
 			return cfg_fail(e, s, key, "must be an array of strings [ \"a\", \"b\" ]");
@@ -216,7 +212,8 @@ int cfg_option_set(const struct cfg_option *o, const config_setting_t *s, void *
 				return cfg_fail(e, x, key, "\"%s\" is not a domain name", sv);
 			size_t j = 0;
 			for (; sv[j]; j++)
-				l->v[l->n][j] = (char)((sv[j] >= 'A' && sv[j] <= 'Z') ? sv[j] + 32 : sv[j]);
+				l->v[l->n][j] =
+				    (char)((sv[j] >= 'A' && sv[j] <= 'Z') ? sv[j] + 32 : sv[j]);
 			l->v[l->n][j] = '\0';
 			l->n++;
 		}
@@ -255,7 +252,8 @@ int cfg_group_apply(const struct cfg_option *tab, size_t n, const config_setting
 				cands[nc++] = tab[j].key;
 			const char *hint = cfg_suggest(name, cands, nc);
 			if (hint)
-				return cfg_fail(e, s, key, "unknown option (did you mean \"%s\"?)", hint);
+				return cfg_fail(e, s, key, "unknown option (did you mean \"%s\"?)",
+						hint);
 			return cfg_fail(e, s, key, "unknown option");
 		}
 		if (cfg_option_set(o, s, base, key, e) < 0)
@@ -283,10 +281,10 @@ static size_t edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-						      tolower((unsigned char)b[j - 1])
-					      ? 0
-					      : 1;
+			size_t cost =
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1])
+				? 0
+				: 1;
 			size_t best = diag + cost;
 			if (row[j] + 1 < best)
 				best = row[j] + 1;
@@ -301,7 +299,8 @@ static size_t edit_distance(const char *a, const char *b)
 
 const char *cfg_suggest(const char *word, const char *const *cands, size_t n)
 {
-	/* Close enough to be a typo: 2 edits, or 3 for long names ("sip-adress" ~ "sip-address"). */
+	/* Close enough to be a typo: 2 edits, or 3 for long names ("sip-adress" ~ "sip-address").
+	 */
 	size_t limit = strlen(word) >= 10 ? 3 : 2;
 	const char *best = NULL;
 	size_t best_d = limit + 1;

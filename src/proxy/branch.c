@@ -136,8 +136,8 @@ static void branch_resolved(void *arg, int err, const struct resolver_result *re
 	b->query = NULL;
 	if (b->state == BRANCH_RESOLVING && !ctx->ended) {
 		if (err || !res || res->count == 0) {
-			LOG_INFO("resolve_failed", "call_id=%.*s err=%d", STR_FMT(ctx->req->call_id),
-				 err);
+			LOG_INFO("resolve_failed", "call_id=%.*s err=%d",
+				 STR_FMT(ctx->req->call_id), err);
 			proxy_branch_fail(b, 503);
 		} else {
 			branch_go(b, res->dest, res->count, b->fixed_transport);
@@ -174,8 +174,8 @@ static bool target_plan(struct proxy_branch *b, const struct proxy_target *t)
 		struct str first = t->path;
 		const char *lt = memchr(first.p, '<', first.len);
 		const char *gt = lt ? memchr(lt, '>', first.len - (size_t)(lt - first.p)) : NULL;
-		if (!lt || !gt || sip_uri_parse(str_make(lt + 1, (size_t)(gt - lt - 1)),
-						&b->path_uri) < 0)
+		if (!lt || !gt ||
+		    sip_uri_parse(str_make(lt + 1, (size_t)(gt - lt - 1)), &b->path_uri) < 0)
 			return false;
 	}
 	return true;
@@ -345,8 +345,8 @@ void proxy_branch_cancel(struct proxy_branch *b)
 	if (sip_msg_parse(inv, NULL) == 0 && inv->via && (buf = malloc(8192)) != NULL)
 		n = sip_build_cancel(inv, buf, 8192);
 	if (n > 0) {
-		struct txn_client *ct = txn_client_send(L, txn_client_dest(b->ct), SIP_METHOD_CANCEL,
-							inv->via->branch, buf, n, NULL);
+		struct txn_client *ct = txn_client_send(
+		    L, txn_client_dest(b->ct), SIP_METHOD_CANCEL, inv->via->branch, buf, n, NULL);
 		if (ct) {
 			txn_client_release(ct);
 			proxy_count_out_request(p, SIP_METHOD_CANCEL);

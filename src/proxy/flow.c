@@ -38,8 +38,7 @@ int proxy_flow_key_init(struct proxy *p)
 	EVP_MAC_free(mac);
 	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
 			       OSSL_PARAM_construct_end()};
-	if (!p->flow_mac ||
-	    !EVP_MAC_init(p->flow_mac, p->flow_key, sizeof(p->flow_key), params)) {
+	if (!p->flow_mac || !EVP_MAC_init(p->flow_mac, p->flow_key, sizeof(p->flow_key), params)) {
 		proxy_flow_key_free(p);
 		return -1;
 	}
@@ -174,7 +173,8 @@ void proxy_flow_dest_for(const struct proxy_flow *f, const struct sip_uri *ruri,
 	union tp_sockaddr a;
 	if (f->proto != TP_UDP || ruri->maddr.len ||
 	    (ruri->scheme != SIP_URI_SIP && ruri->scheme != SIP_URI_SIPS) ||
-	    tp_addr_from_ip(ruri->host, sip_uri_port(ruri), &a) < 0 || !tp_addr_same_ip(&a, &f->addr))
+	    tp_addr_from_ip(ruri->host, sip_uri_port(ruri), &a) < 0 ||
+	    !tp_addr_same_ip(&a, &f->addr))
 		return;
 	d->addr = a;
 }

@@ -25,15 +25,12 @@ bool proxy_wants_record_route(const struct proxy *p, const struct sip_msg *req)
 	case SIP_METHOD_INVITE:
 	case SIP_METHOD_SUBSCRIBE:
 	case SIP_METHOD_REFER:
-	case SIP_METHOD_NOTIFY:
-		return true; /* dialog-creating */
-	default:
-		return false;
+	case SIP_METHOD_NOTIFY: return true; /* dialog-creating */
+	default: return false;
 	}
 }
 
-static int record_route_value(const struct tp_listener *l, const char *token, char *out,
-			      size_t cap)
+static int record_route_value(const struct tp_listener *l, const char *token, char *out, size_t cap)
 {
 	const char *at = token[0] ? "@" : "";
 	if (l->proto == TP_UDP)
@@ -251,7 +248,8 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 	struct proxy_ctx *ctx = b->ctx;
 	struct proxy *p = ctx->p;
 	const struct sip_msg *req = ctx->req;
-	const struct tp_listener *out = tp_listener_for(p->tp, dest->proto, dest->addr.sa.sa_family);
+	const struct tp_listener *out =
+	    tp_listener_for(p->tp, dest->proto, dest->addr.sa.sa_family);
 	if (!out) {
 		LOG_INFO("no_listener", "proto=%s family=%d", tp_proto_name(dest->proto),
 			 dest->addr.sa.sa_family);
@@ -275,15 +273,15 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 		rr_flow = &flow;
 	}
 	struct forward_edit fe = {
-		.req = req,
-		.src = src,
-		.plan = &b->plan,
-		.out = out,
-		.out_proto = dest->proto,
-		.branch = branch,
-		.rr_in = proxy_wants_record_route(p, req) ? src->listener : NULL,
-		.rr_flow = rr_flow,
-		.strip_path = !ctx->path_trusted,
+	    .req = req,
+	    .src = src,
+	    .plan = &b->plan,
+	    .out = out,
+	    .out_proto = dest->proto,
+	    .branch = branch,
+	    .rr_in = proxy_wants_record_route(p, req) ? src->listener : NULL,
+	    .rr_flow = rr_flow,
+	    .strip_path = !ctx->path_trusted,
 	};
 	struct sip_edit e;
 	size_t len = 0;

@@ -40,17 +40,17 @@ void proxy_count_out_response(struct proxy *p, int status)
 }
 
 static const struct txn_user proxy_txn_user = {
-	.on_request = proxy_on_request,
-	.on_ack = proxy_on_ack,
-	.on_response = proxy_on_response,
-	.on_client_fail = proxy_on_client_fail,
-	.on_stray_response = proxy_on_stray_response,
-	.on_server_gone = proxy_on_server_gone,
+    .on_request = proxy_on_request,
+    .on_ack = proxy_on_ack,
+    .on_response = proxy_on_response,
+    .on_client_fail = proxy_on_client_fail,
+    .on_stray_response = proxy_on_stray_response,
+    .on_server_gone = proxy_on_server_gone,
 };
 
 struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
-			const struct proxy_routing *routing, const struct proxy_env *env,
-			char *err, size_t errlen)
+			const struct proxy_routing *routing, const struct proxy_env *env, char *err,
+			size_t errlen)
 {
 	static const struct proxy_env real = {0};
 	if (!env)
@@ -86,17 +86,19 @@ struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 	config_resolver(cfg, &rc);
 	p->resolver = resolver_new(base, &rc);
 	struct txn_config xc = {
-		.t1_ms = cfg->t1_ms,
-		.t2_ms = cfg->t2_ms,
-		.t4_ms = cfg->t4_ms,
-		.now_ms = env->now_ms,
-		.clock_arg = env->clock_arg,
+	    .t1_ms = cfg->t1_ms,
+	    .t2_ms = cfg->t2_ms,
+	    .t4_ms = cfg->t4_ms,
+	    .now_ms = env->now_ms,
+	    .clock_arg = env->clock_arg,
 	};
 	if (p->tp)
 		p->txn = txn_layer_new(base, p->tp, &xc, &proxy_txn_user, p);
 	if (!p->tp || !p->resolver || !p->txn) {
-		snprintf(err, errlen, "cannot create %s", !p->tp ? "transport" :
-			 !p->resolver ? "resolver" : "transaction layer");
+		snprintf(err, errlen, "cannot create %s",
+			 !p->tp		? "transport"
+			 : !p->resolver ? "resolver"
+					: "transaction layer");
 		proxy_free(p);
 		return NULL;
 	}
@@ -145,8 +147,14 @@ void proxy_set_location(struct proxy *p, const struct proxy_location *loc)
 	p->location = *loc;
 }
 
-struct tp *proxy_transport(struct proxy *p) { return p->tp; }
-struct txn_layer *proxy_txn_layer(struct proxy *p) { return p->txn; }
+struct tp *proxy_transport(struct proxy *p)
+{
+	return p->tp;
+}
+struct txn_layer *proxy_txn_layer(struct proxy *p)
+{
+	return p->txn;
+}
 
 void proxy_free(struct proxy *p)
 {

@@ -35,11 +35,11 @@ struct proxy_routing {
 
 /* One place the location service sends a request (a registered binding). */
 struct proxy_target {
-	struct str uri;      /* Request-URI for the branch (the Contact) */
+	struct str uri;	     /* Request-URI for the branch (the Contact) */
 	struct str path;     /* Route values to add (RFC 3327 Path), may be empty */
-	uint16_t q;          /* x1000; targets of equal q are tried in parallel */
+	uint16_t q;	     /* x1000; targets of equal q are tried in parallel */
 	struct tp_dest dest; /* the endpoint's flow (used when there is no Path) */
-	bool outbound;       /* an RFC 5626 client: a failed flow is 430, else 480 */
+	bool outbound;	     /* an RFC 5626 client: a failed flow is 430, else 480 */
 };
 
 /* The registrar's hooks (RFC 3261 §10.3, §16.5). */
@@ -47,8 +47,8 @@ struct proxy_location {
 	/* Targets for a request routed by its Request-URI: -1 when the
 	 * location service does not own it, else how many were written (0 ->
 	 * 480). Strings are copied into a, which lives as long as the request. */
-	int (*lookup)(void *arg, const struct sip_msg *req, struct proxy_target *out,
-		      unsigned max, struct arena *a);
+	int (*lookup)(void *arg, const struct sip_msg *req, struct proxy_target *out, unsigned max,
+		      struct arena *a);
 	/* Is this URI in a domain the cluster serves (an endpoint's REGISTER or
 	 * call to user@domain is for the cluster, not a relay attempt)? */
 	bool (*serves)(void *arg, const struct sip_uri *uri);
@@ -74,8 +74,8 @@ struct proxy;
 struct arena;
 
 struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
-			const struct proxy_routing *routing, const struct proxy_env *env,
-			char *err, size_t errlen);
+			const struct proxy_routing *routing, const struct proxy_env *env, char *err,
+			size_t errlen);
 void proxy_free(struct proxy *p);
 
 /* Installs the registrar's hooks (before proxy_start). */

@@ -15,12 +15,12 @@
 #include "txn/txn.h"
 #include "util/timer_wheel.h"
 
-#define PROXY_MAX_BRANCHES 8
-#define PROXY_UDP_MTU_LIMIT 1300 /* RFC 3261 §18.1.1 */
-#define PROXY_LOOP_HASH_HEX 16
-#define PROXY_FLOW_KEY_LEN 32
+#define PROXY_MAX_BRANCHES   8
+#define PROXY_UDP_MTU_LIMIT  1300 /* RFC 3261 §18.1.1 */
+#define PROXY_LOOP_HASH_HEX  16
+#define PROXY_FLOW_KEY_LEN   32
 #define PROXY_FLOW_TOKEN_MAX 96 /* hex of the largest token, with its NUL */
-#define PROXY_MAX_DESTS (RESOLVER_MAX_TARGETS + 1)
+#define PROXY_MAX_DESTS	     (RESOLVER_MAX_TARGETS + 1)
 
 struct proxy {
 	struct event_base *base;
@@ -34,10 +34,10 @@ struct proxy {
 	struct proxy_stats stats;
 	size_t contexts;
 	bool draining;
-	uint64_t branch_seq;   /* makes every branch id unique */
-	char branch_prefix[8]; /* random per process: unique across restarts */
+	uint64_t branch_seq;			    /* makes every branch id unique */
+	char branch_prefix[8];			    /* random per process: unique across restarts */
 	unsigned char flow_key[PROXY_FLOW_KEY_LEN]; /* flow token MAC key (flow.c) */
-	struct evp_mac_ctx_st *flow_mac;            /* HMAC-SHA256 keyed with it */
+	struct evp_mac_ctx_st *flow_mac;	    /* HMAC-SHA256 keyed with it */
 };
 
 /* An endpoint's flow (RFC 5626 §3): how to reach it through the NAT and the
@@ -49,29 +49,29 @@ struct proxy_flow {
 };
 
 struct route_plan {
-	bool strict_fix;                /* RURI was our Record-Route: last Route becomes RURI */
+	bool strict_fix; /* RURI was our Record-Route: last Route becomes RURI */
 	const struct sip_addr *strict_route; /* that last Route */
-	const struct sip_addr *pop[4];  /* top Route values that are ours, removed */
+	const struct sip_addr *pop[4];	     /* top Route values that are ours, removed */
 	unsigned n_pop;
 	const struct sip_addr *next_route; /* first remaining Route, NULL if none */
-	const struct sip_uri *ruri;     /* effective Request-URI after the strict fix */
+	const struct sip_uri *ruri;	   /* effective Request-URI after the strict fix */
 	struct str ruri_str;
-	bool to_server;                 /* send to the cluster's pick (dest set) */
-	bool for_me;                    /* addressed to this proxy, no Route left */
-	bool relay_refused;             /* untrusted request kept inside the cluster */
+	bool to_server;	    /* send to the cluster's pick (dest set) */
+	bool for_me;	    /* addressed to this proxy, no Route left */
+	bool relay_refused; /* untrusted request kept inside the cluster */
 	/* RFC 5626 §5.3: one of our Route values carried a flow token and the
 	 * request comes from the cluster: it goes down that endpoint's flow. */
 	bool to_flow;
 	struct proxy_flow flow;
 	/* per branch (location service targets) */
-	bool ruri_override;             /* Request-URI becomes ruri_str */
-	struct str push_route;          /* Route values to insert on top (Path) */
+	bool ruri_override;    /* Request-URI becomes ruri_str */
+	struct str push_route; /* Route values to insert on top (Path) */
 };
 
 enum branch_state {
 	BRANCH_RESOLVING = 0, /* waiting for DNS (or not started) */
-	BRANCH_SENT,          /* client transaction running */
-	BRANCH_DONE           /* final response (or failure) recorded */
+	BRANCH_SENT,	      /* client transaction running */
+	BRANCH_DONE	      /* final response (or failure) recorded */
 };
 
 struct proxy_ctx;
@@ -81,23 +81,23 @@ struct proxy_branch {
 	enum branch_state state;
 	struct txn_client *ct;
 	struct resolver_query *query;
-	struct timer timer_c;      /* §16.6 step 11; after our CANCEL, §9.1's 64*T1 */
-	int status;                /* highest status seen on the current attempt */
-	bool cancel_pending;       /* CANCEL owed once a provisional arrives (§9.1) */
-	bool cancelled;            /* our CANCEL went out */
+	struct timer timer_c; /* §16.6 step 11; after our CANCEL, §9.1's 64*T1 */
+	int status;	      /* highest status seen on the current attempt */
+	bool cancel_pending;  /* CANCEL owed once a provisional arrives (§9.1) */
+	bool cancelled;	      /* our CANCEL went out */
 	/* RFC 3263 §4.3: the destinations in the order to try them; a 503, a
 	 * timeout or a transport error before any response moves to the next.
 	 * One (the common case) lives in the branch, more are malloc'd. */
 	struct tp_dest *dests, one_dest;
 	unsigned n_dests, next_dest;
-	bool fixed_transport;      /* a configured server or a flow: no §18.1.1 switch */
-	bool udp_fallback;         /* this attempt switched UDP -> TCP (§18.1.1) */
-	struct tp_dest attempt;    /* where the current attempt went */
+	bool fixed_transport;	    /* a configured server or a flow: no §18.1.1 switch */
+	bool udp_fallback;	    /* this attempt switched UDP -> TCP (§18.1.1) */
+	struct tp_dest attempt;	    /* where the current attempt went */
 	struct proxy_target target; /* location service target (ctx arena) */
 	bool has_target;
-	struct sip_uri target_uri;  /* target.uri parsed */
-	struct sip_uri path_uri;    /* first Path value parsed: the next hop */
-	struct route_plan plan;     /* ctx->plan adjusted for this branch */
+	struct sip_uri target_uri; /* target.uri parsed */
+	struct sip_uri path_uri;   /* first Path value parsed: the next hop */
+	struct route_plan plan;	   /* ctx->plan adjusted for this branch */
 	unsigned index;
 };
 
@@ -108,24 +108,24 @@ struct proxy_branch {
  * finish -> free, then the caller reads the freed context). */
 struct proxy_ctx {
 	struct proxy *p;
-	struct txn_server *st;     /* NULL once ended or once the transaction is gone */
-	struct sip_msg *req;       /* owned by st */
+	struct txn_server *st; /* NULL once ended or once the transaction is gone */
+	struct sip_msg *req;   /* owned by st */
 	bool trusted;
-	bool path_trusted;         /* sent by a configured SBC (RFC 3327 Path kept) */
-	bool final_sent;           /* a final response went upstream */
-	bool cancelled;            /* CANCEL received (§16.10) */
-	bool starting;             /* inside a q-group start: no finishing yet */
-	unsigned holds;            /* callbacks in progress on it */
-	bool ended;                /* freed when holds drops to 0 */
+	bool path_trusted; /* sent by a configured SBC (RFC 3327 Path kept) */
+	bool final_sent;   /* a final response went upstream */
+	bool cancelled;	   /* CANCEL received (§16.10) */
+	bool starting;	   /* inside a q-group start: no finishing yet */
+	unsigned holds;	   /* callbacks in progress on it */
+	bool ended;	   /* freed when holds drops to 0 */
 	unsigned n_branches;
 	struct proxy_branch *branch[PROXY_MAX_BRANCHES]; /* allocated as started */
-	struct route_plan plan;    /* §16.4/§16.5 decisions, pointing into req */
-	struct arena *arena;       /* targets, challenges (location service, §16.7) */
-	struct proxy_target *targets; /* [PROXY_MAX_BRANCHES] in arena */
+	struct route_plan plan;		 /* §16.4/§16.5 decisions, pointing into req */
+	struct arena *arena;		 /* targets, challenges (location service, §16.7) */
+	struct proxy_target *targets;	 /* [PROXY_MAX_BRANCHES] in arena */
 	unsigned n_targets, next_target; /* targets not yet started: q groups (§16.6) */
-	struct sip_msg *best;      /* best final response so far (§16.7 step 6) */
+	struct sip_msg *best;		 /* best final response so far (§16.7 step 6) */
 	int best_status;
-	struct str challenges;     /* §16.7 step 7: auth challenges of 401/407 (arena) */
+	struct str challenges; /* §16.7 step 7: auth challenges of 401/407 (arena) */
 	char loop_hash[PROXY_LOOP_HASH_HEX + 1]; /* §16.6 step 8 */
 };
 
@@ -146,8 +146,8 @@ void proxy_reply_stateless(struct proxy *p, const struct sip_msg *req, const str
 			   bool trusted, int status, const char *reason);
 
 /* ---- validate.c: §16.3; returns 0 or the status to answer ---- */
-int proxy_validate(struct proxy *p, const struct sip_msg *req, const char **reason,
-		   char *extra, size_t extra_cap);
+int proxy_validate(struct proxy *p, const struct sip_msg *req, const char **reason, char *extra,
+		   size_t extra_cap);
 void proxy_loop_hash(const struct sip_msg *req, char out[PROXY_LOOP_HASH_HEX + 1]);
 bool proxy_via_is_mine(const struct proxy *p, const struct sip_via *v);
 
@@ -178,14 +178,14 @@ const struct sip_uri *proxy_route_next_hop(const struct route_plan *plan);
 /* The message edits of §16.6 steps 2-9 for one destination. */
 struct forward_edit {
 	const struct sip_msg *req;
-	const struct tp_packet *src;     /* where req came from (received/rport) */
+	const struct tp_packet *src; /* where req came from (received/rport) */
 	const struct route_plan *plan;
-	const struct tp_listener *out;   /* listener for our Via / outbound RR */
+	const struct tp_listener *out; /* listener for our Via / outbound RR */
 	enum tp_proto out_proto;
 	const char *branch;
-	const struct tp_listener *rr_in; /* Record-Route: inbound listener; NULL = none */
+	const struct tp_listener *rr_in;  /* Record-Route: inbound listener; NULL = none */
 	const struct proxy_flow *rr_flow; /* flow token for our Record-Route, or NULL */
-	bool strip_path;                 /* remove Path (not from an SBC, RFC 3327) */
+	bool strip_path;		  /* remove Path (not from an SBC, RFC 3327) */
 };
 int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward_edit *fe);
 /* Should this request be Record-Routed (§16.6 step 4)? */
@@ -247,8 +247,8 @@ void proxy_branch_cancel(struct proxy_branch *b);
 void proxy_ctx_cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep);
 
 /* ---- event handlers (transaction user, proxy.c's txn_user) ---- */
-void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req);  /* request.c */
-void proxy_on_server_gone(void *arg, struct txn_server *st, void *user);       /* request.c */
+void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req); /* request.c */
+void proxy_on_server_gone(void *arg, struct txn_server *st, void *user);      /* request.c */
 bool proxy_on_response(void *arg, struct txn_client *ct, void *user, struct sip_msg *rsp);
 void proxy_on_client_fail(void *arg, struct txn_client *ct, void *user, enum txn_fail why);
 void proxy_on_stray_response(void *arg, struct sip_msg *rsp, const struct tp_packet *pkt);

@@ -9,8 +9,8 @@
 #include "util/log.h"
 
 /* log.sip-trace: every message in and out, escaped onto one line. */
-static void proxy_trace(const char *dir, const char *buf, size_t len,
-			const union tp_sockaddr *peer, enum tp_proto proto)
+static void proxy_trace(const char *dir, const char *buf, size_t len, const union tp_sockaddr *peer,
+			enum tp_proto proto)
 {
 	char a[INET6_ADDRSTRLEN + 8];
 	char esc[4096];

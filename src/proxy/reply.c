@@ -16,8 +16,8 @@ void proxy_reply(struct proxy *p, struct txn_server *st, int status, const char 
 	char tag[16];
 	sip_random_token(tag, 10);
 	char buf[REPLY_MAX];
-	size_t n = sip_build_response(req, status, reason, str_make(tag, 10), extra, buf,
-				      sizeof(buf));
+	size_t n =
+	    sip_build_response(req, status, reason, str_make(tag, 10), extra, buf, sizeof(buf));
 	if (n == 0) {
 		/* Our own reply did not fit (huge Via stack): answer without extras. */
 		n = sip_build_response(req, status, reason, str_make(tag, 10), STR_NULL, buf,
@@ -37,8 +37,8 @@ void proxy_reply_stateless(struct proxy *p, const struct sip_msg *req, const str
 	char tag[16];
 	sip_random_token(tag, 10);
 	char buf[REPLY_MAX];
-	size_t n = sip_build_response(req, status, reason, str_make(tag, 10), STR_NULL, buf,
-				      sizeof(buf));
+	size_t n =
+	    sip_build_response(req, status, reason, str_make(tag, 10), STR_NULL, buf, sizeof(buf));
 	if (n == 0)
 		return;
 	struct tp_dest d;

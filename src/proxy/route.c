@@ -112,8 +112,8 @@ void proxy_route_plan(struct proxy *p, const struct sip_msg *req, bool trusted,
 		return;
 	plan->to_server = true;
 	/* user@served-domain with no Route left is for the cluster: normal. */
-	plan->relay_refused = plan->next_route || !p->location.serves ||
-			      !p->location.serves(p->location.arg, hop);
+	plan->relay_refused =
+	    plan->next_route || !p->location.serves || !p->location.serves(p->location.arg, hop);
 }
 
 const struct sip_uri *proxy_route_next_hop(const struct route_plan *plan)

@@ -16,8 +16,8 @@ static int response_rank(int status)
 	if (status >= 600)
 		return 0;
 	int cls = status / 100;
-	bool preferred = status == 401 || status == 407 || status == 415 || status == 420 ||
-			 status == 484;
+	bool preferred =
+	    status == 401 || status == 407 || status == 415 || status == 420 || status == 484;
 	return cls * 1000 + (preferred ? 0 : status);
 }
 

@@ -19,7 +19,8 @@ struct ack_job {
 static void ack_send(struct ack_job *j, const struct tp_dest *dest)
 {
 	struct proxy *p = j->p;
-	const struct tp_listener *out = tp_listener_for(p->tp, dest->proto, dest->addr.sa.sa_family);
+	const struct tp_listener *out =
+	    tp_listener_for(p->tp, dest->proto, dest->addr.sa.sa_family);
 	if (!out) {
 		p->stats.dropped++;
 		return;
@@ -27,12 +28,12 @@ static void ack_send(struct ack_job *j, const struct tp_dest *dest)
 	char branch[96];
 	proxy_stateless_branch(j->ack, branch, sizeof(branch));
 	struct forward_edit fe = {
-		.req = j->ack,
-		.src = &j->src,
-		.plan = &j->plan,
-		.out = out,
-		.out_proto = dest->proto,
-		.branch = branch,
+	    .req = j->ack,
+	    .src = &j->src,
+	    .plan = &j->plan,
+	    .out = out,
+	    .out_proto = dest->proto,
+	    .branch = branch,
 	};
 	struct sip_edit e;
 	size_t len;

@@ -66,7 +66,8 @@ static bool request_looped(const struct proxy *p, const struct sip_msg *req)
 		if (!proxy_via_is_mine(p, v))
 			continue;
 		/* our branches: "z9hG4bK" <loop hash> "." <unique part> */
-		if (v->branch.len < 7 + PROXY_LOOP_HASH_HEX || !str_case_prefix(v->branch, "z9hG4bK"))
+		if (v->branch.len < 7 + PROXY_LOOP_HASH_HEX ||
+		    !str_case_prefix(v->branch, "z9hG4bK"))
 			continue;
 		if (!hash[0])
 			proxy_loop_hash(req, hash);

@@ -36,8 +36,14 @@ void registrar_free(struct registrar *r)
 	free(r);
 }
 
-struct store *registrar_store(struct registrar *r) { return r->store; }
-const struct registrar_config *registrar_config(const struct registrar *r) { return &r->cfg; }
+struct store *registrar_store(struct registrar *r)
+{
+	return r->store;
+}
+const struct registrar_config *registrar_config(const struct registrar *r)
+{
+	return &r->cfg;
+}
 
 static bool param_u32(struct str params, const char *name, uint32_t max, uint32_t *out)
 {
@@ -129,7 +135,8 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 	int changed = 0;
 	if (req->contact && req->contact->star) {
 		/* §10.3 step 6: "Contact: *" with Expires 0 removes them all. */
-		return store_remove_all(r->store, aor_s, req->call_id, req->cseq) == STORE_OK ? 1 : 0;
+		return store_remove_all(r->store, aor_s, req->call_id, req->cseq) == STORE_OK ? 1
+											      : 0;
 	}
 	/* RFC 3327 §5: a Path only an SBC may set; anyone else's was removed
 	 * before forwarding and is not the route to the contact. */
@@ -141,17 +148,17 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 		bool listed;
 		uint32_t expires = granted_expires(r, req, rc, rsp, g, &listed);
 		struct store_binding b = {
-			.aor = aor_s,
-			.contact = rc->uri_str,
-			.call_id = req->call_id,
-			.cseq = req->cseq,
-			.q = parse_q(rc->q),
-			.expires_at = now_ms + (int64_t)expires * 1000,
-			.path = str_make(path, plen),
-			.proto = src->proto,
-			.source = src->src,
-			.conn_id = src->conn_id,
-			.owner = str_cstr(r->cfg.owner ? r->cfg.owner : ""),
+		    .aor = aor_s,
+		    .contact = rc->uri_str,
+		    .call_id = req->call_id,
+		    .cseq = req->cseq,
+		    .q = parse_q(rc->q),
+		    .expires_at = now_ms + (int64_t)expires * 1000,
+		    .path = str_make(path, plen),
+		    .proto = src->proto,
+		    .source = src->src,
+		    .conn_id = src->conn_id,
+		    .owner = str_cstr(r->cfg.owner ? r->cfg.owner : ""),
 		};
 		struct str inst;
 		if (sip_param_find(rc->params, "+sip.instance", &inst)) {
@@ -163,7 +170,8 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 			b.instance = inst;
 			param_u32(rc->params, "reg-id", UINT32_MAX, &b.reg_id);
 		}
-		enum store_result res = expires ? store_save(r->store, &b) : store_remove(r->store, &b);
+		enum store_result res =
+		    expires ? store_save(r->store, &b) : store_remove(r->store, &b);
 		if (res == STORE_OK)
 			changed++;
 	}

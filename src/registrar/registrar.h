@@ -19,7 +19,7 @@ struct arena;
 
 #define REGISTRAR_MAX_DOMAINS 32
 #define REGISTRAR_MAX_TARGETS 8
-#define REGISTRAR_MAX_PORTS 16
+#define REGISTRAR_MAX_PORTS   16
 
 struct registrar_config {
 	/* Served domains, "host" or "host:port" ("[v6]:port"). A domain with a
@@ -30,20 +30,20 @@ struct registrar_config {
 	size_t n_domains;
 	uint16_t ports[REGISTRAR_MAX_PORTS];
 	size_t n_ports;
-	const char *owner;          /* this proxy's name: owner of the flows it records */
-	uint32_t default_expires;   /* when neither response nor request says (3600) */
+	const char *owner;	  /* this proxy's name: owner of the flows it records */
+	uint32_t default_expires; /* when neither response nor request says (3600) */
 };
 
 /* One place to send a request for an AOR (a live binding). */
 struct registrar_target {
-	struct str uri;       /* Request-URI: the Contact */
-	struct str path;      /* Route values to add (Path), comma-separated, may be empty */
+	struct str uri;	 /* Request-URI: the Contact */
+	struct str path; /* Route values to add (Path), comma-separated, may be empty */
 	uint16_t q;
 	enum tp_proto proto;
 	union tp_sockaddr source; /* the endpoint's flow: where its REGISTER came from */
 	uint64_t conn_id;
 	struct str owner;
-	bool outbound;        /* RFC 5626 client (+sip.instance and reg-id) */
+	bool outbound; /* RFC 5626 client (+sip.instance and reg-id) */
 };
 
 struct registrar;

@@ -31,7 +31,10 @@ static void bw_put(struct bw *w, struct str s)
 	w->len += s.len;
 }
 
-static void bw_cstr(struct bw *w, const char *c) { bw_put(w, str_cstr(c)); }
+static void bw_cstr(struct bw *w, const char *c)
+{
+	bw_put(w, str_cstr(c));
+}
 
 static void bw_u32(struct bw *w, uint32_t v)
 {
@@ -200,7 +203,7 @@ static uint64_t token_next(void)
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			seed ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
-				 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)&ts;
+				((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)&ts;
 		}
 		token_state = seed;
 		token_seeded = true;

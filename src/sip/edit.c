@@ -69,8 +69,7 @@ static bool op_overlaps(const struct sip_edit_op *a, const struct sip_edit_op *b
 }
 
 /* Adds one op whose inserted bytes already live in scratch (or are static). */
-static int edit_op_add(struct sip_edit *e, size_t off, size_t del, const char *ins,
-		       size_t ins_len)
+static int edit_op_add(struct sip_edit *e, size_t off, size_t del, const char *ins, size_t ins_len)
 {
 	if (e->failed)
 		return -1;
@@ -174,7 +173,10 @@ int sip_edit_via_push(struct sip_edit *e, struct str value)
 	return edit_field_insert(e, h ? h->raw.p : edit_top_of_headers(e->m), "Via", value);
 }
 
-static bool is_lws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* Removes one value from a (possibly multi-valued) header field. A lone value
  * takes its whole field with it; otherwise the value goes with one adjacent

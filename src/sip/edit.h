@@ -15,11 +15,11 @@
 #define SIP_EDIT_SCRATCH 2048
 
 struct sip_edit_op {
-	size_t off;       /* in m->buf */
-	size_t del;       /* bytes of the original removed at off */
-	const char *ins;  /* bytes inserted at off (in scratch or caller-owned) */
+	size_t off;	 /* in m->buf */
+	size_t del;	 /* bytes of the original removed at off */
+	const char *ins; /* bytes inserted at off (in scratch or caller-owned) */
 	size_t ins_len;
-	unsigned seq;     /* call order, to keep equal offsets stable */
+	unsigned seq; /* call order, to keep equal offsets stable */
 };
 
 struct sip_edit {
@@ -28,7 +28,7 @@ struct sip_edit {
 	struct sip_edit_op ops[SIP_EDIT_MAX_OPS];
 	size_t scratch_used;
 	char scratch[SIP_EDIT_SCRATCH]; /* inserted text is copied here */
-	int failed;                     /* set when an op did not fit / overlapped */
+	int failed;			/* set when an op did not fit / overlapped */
 };
 
 void sip_edit_init(struct sip_edit *e, const struct sip_msg *m);

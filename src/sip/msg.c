@@ -68,14 +68,21 @@ struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *m, struct str name)
 }
 
 static const char *const method_names[SIP_METHOD_COUNT] = {
-	[SIP_METHOD_UNKNOWN] = "UNKNOWN",     [SIP_METHOD_INVITE] = "INVITE",
-	[SIP_METHOD_ACK] = "ACK",             [SIP_METHOD_BYE] = "BYE",
-	[SIP_METHOD_CANCEL] = "CANCEL",       [SIP_METHOD_OPTIONS] = "OPTIONS",
-	[SIP_METHOD_REGISTER] = "REGISTER",   [SIP_METHOD_PRACK] = "PRACK",
-	[SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE", [SIP_METHOD_NOTIFY] = "NOTIFY",
-	[SIP_METHOD_PUBLISH] = "PUBLISH",     [SIP_METHOD_INFO] = "INFO",
-	[SIP_METHOD_REFER] = "REFER",         [SIP_METHOD_MESSAGE] = "MESSAGE",
-	[SIP_METHOD_UPDATE] = "UPDATE",
+    [SIP_METHOD_UNKNOWN] = "UNKNOWN",
+    [SIP_METHOD_INVITE] = "INVITE",
+    [SIP_METHOD_ACK] = "ACK",
+    [SIP_METHOD_BYE] = "BYE",
+    [SIP_METHOD_CANCEL] = "CANCEL",
+    [SIP_METHOD_OPTIONS] = "OPTIONS",
+    [SIP_METHOD_REGISTER] = "REGISTER",
+    [SIP_METHOD_PRACK] = "PRACK",
+    [SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE",
+    [SIP_METHOD_NOTIFY] = "NOTIFY",
+    [SIP_METHOD_PUBLISH] = "PUBLISH",
+    [SIP_METHOD_INFO] = "INFO",
+    [SIP_METHOD_REFER] = "REFER",
+    [SIP_METHOD_MESSAGE] = "MESSAGE",
+    [SIP_METHOD_UPDATE] = "UPDATE",
 };
 
 /* Methods are case-sensitive (§7.1). Switch on the first octet, then compare. */
@@ -85,13 +92,22 @@ enum sip_method sip_method_from_str(struct str s)
 		return SIP_METHOD_UNKNOWN;
 	enum sip_method c1 = SIP_METHOD_UNKNOWN, c2 = SIP_METHOD_UNKNOWN;
 	switch (s.p[0]) {
-	case 'I': c1 = SIP_METHOD_INVITE; c2 = SIP_METHOD_INFO; break;
+	case 'I':
+		c1 = SIP_METHOD_INVITE;
+		c2 = SIP_METHOD_INFO;
+		break;
 	case 'A': c1 = SIP_METHOD_ACK; break;
 	case 'B': c1 = SIP_METHOD_BYE; break;
 	case 'C': c1 = SIP_METHOD_CANCEL; break;
 	case 'O': c1 = SIP_METHOD_OPTIONS; break;
-	case 'R': c1 = SIP_METHOD_REGISTER; c2 = SIP_METHOD_REFER; break;
-	case 'P': c1 = SIP_METHOD_PRACK; c2 = SIP_METHOD_PUBLISH; break;
+	case 'R':
+		c1 = SIP_METHOD_REGISTER;
+		c2 = SIP_METHOD_REFER;
+		break;
+	case 'P':
+		c1 = SIP_METHOD_PRACK;
+		c2 = SIP_METHOD_PUBLISH;
+		break;
 	case 'S': c1 = SIP_METHOD_SUBSCRIBE; break;
 	case 'N': c1 = SIP_METHOD_NOTIFY; break;
 	case 'M': c1 = SIP_METHOD_MESSAGE; break;
@@ -172,12 +188,18 @@ const char *sip_reason_phrase(int status)
 	default: break;
 	}
 	/* §21: an unknown code is treated as x00 of its class. */
-	if (status >= 100 && status < 200) return "Trying";
-	if (status >= 200 && status < 300) return "OK";
-	if (status >= 300 && status < 400) return "Multiple Choices";
-	if (status >= 400 && status < 500) return "Bad Request";
-	if (status >= 500 && status < 600) return "Server Internal Error";
-	if (status >= 600 && status < 700) return "Busy Everywhere";
+	if (status >= 100 && status < 200)
+		return "Trying";
+	if (status >= 200 && status < 300)
+		return "OK";
+	if (status >= 300 && status < 400)
+		return "Multiple Choices";
+	if (status >= 400 && status < 500)
+		return "Bad Request";
+	if (status >= 500 && status < 600)
+		return "Server Internal Error";
+	if (status >= 600 && status < 700)
+		return "Busy Everywhere";
 	return "Unknown";
 }
 

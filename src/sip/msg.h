@@ -41,22 +41,22 @@ enum sip_method {
 /* Headers the parser recognises (long and compact forms, case-insensitive). */
 enum sip_hdr_id {
 	SIP_HDR_OTHER = 0,
-	SIP_HDR_VIA,            /* v */
-	SIP_HDR_FROM,           /* f */
-	SIP_HDR_TO,             /* t */
-	SIP_HDR_CALL_ID,        /* i */
+	SIP_HDR_VIA,	 /* v */
+	SIP_HDR_FROM,	 /* f */
+	SIP_HDR_TO,	 /* t */
+	SIP_HDR_CALL_ID, /* i */
 	SIP_HDR_CSEQ,
 	SIP_HDR_MAX_FORWARDS,
 	SIP_HDR_CONTENT_LENGTH, /* l */
-	SIP_HDR_CONTENT_TYPE,   /* c */
+	SIP_HDR_CONTENT_TYPE,	/* c */
 	SIP_HDR_ROUTE,
 	SIP_HDR_RECORD_ROUTE,
-	SIP_HDR_CONTACT,        /* m */
+	SIP_HDR_CONTACT, /* m */
 	SIP_HDR_PATH,
 	SIP_HDR_EXPIRES,
 	SIP_HDR_PROXY_REQUIRE,
 	SIP_HDR_REQUIRE,
-	SIP_HDR_SUPPORTED,      /* k */
+	SIP_HDR_SUPPORTED, /* k */
 	SIP_HDR_UNSUPPORTED,
 	SIP_HDR_DATE,
 	SIP_HDR_AUTHORIZATION,
@@ -64,51 +64,51 @@ enum sip_hdr_id {
 	SIP_HDR_WWW_AUTHENTICATE,
 	SIP_HDR_PROXY_AUTHENTICATE,
 	SIP_HDR_CONTENT_ENCODING, /* e */
-	SIP_HDR_SUBJECT,        /* s */
-	SIP_HDR_EVENT,          /* o */
+	SIP_HDR_SUBJECT,	  /* s */
+	SIP_HDR_EVENT,		  /* o */
 	SIP_HDR_COUNT
 };
 
 /* One header field as it appears in the message (folded lines included). */
 struct sip_hdr {
 	enum sip_hdr_id id;
-	struct str name;         /* as written, e.g. "v" or "Via" */
-	struct str value;        /* trimmed; may contain folding (CRLF + WSP) */
-	struct str raw;          /* from name to the CRLF that ends the field, inclusive */
-	struct sip_hdr *next;    /* next header in message order */
+	struct str name;	 /* as written, e.g. "v" or "Via" */
+	struct str value;	 /* trimmed; may contain folding (CRLF + WSP) */
+	struct str raw;		 /* from name to the CRLF that ends the field, inclusive */
+	struct sip_hdr *next;	 /* next header in message order */
 	struct sip_hdr *next_id; /* next header with the same id */
 };
 
 /* One Via value (RFC 3261 §20.42, §18.2.1; rport RFC 3581). */
 struct sip_via {
-	struct str raw;        /* this via-parm, without separating comma/LWS */
-	struct str proto;      /* "SIP/2.0" */
-	struct str transport;  /* "UDP", "TCP", "TLS", "WS", ... as written */
-	struct str host;       /* IPv6 keeps its brackets */
-	uint16_t port;         /* 0 when absent */
-	struct str params;     /* everything after the sent-by, starting at ';' */
-	struct str branch;     /* NULL p when absent */
+	struct str raw;	      /* this via-parm, without separating comma/LWS */
+	struct str proto;     /* "SIP/2.0" */
+	struct str transport; /* "UDP", "TCP", "TLS", "WS", ... as written */
+	struct str host;      /* IPv6 keeps its brackets */
+	uint16_t port;	      /* 0 when absent */
+	struct str params;    /* everything after the sent-by, starting at ';' */
+	struct str branch;    /* NULL p when absent */
 	struct str received;
-	struct str rport;      /* value; p != NULL but len 0 for a bare ";rport" */
+	struct str rport; /* value; p != NULL but len 0 for a bare ";rport" */
 	bool has_rport;
 	struct str maddr;
-	struct sip_hdr *hdr;   /* the header field holding this value */
-	struct sip_via *next;  /* in message order (top first) */
+	struct sip_hdr *hdr;  /* the header field holding this value */
+	struct sip_via *next; /* in message order (top first) */
 };
 
 /* name-addr / addr-spec with header params (From, To, Contact, Route,
  * Record-Route, Path): RFC 3261 §20, §25.1. */
 struct sip_addr {
-	struct str raw;        /* this value, without separating comma/LWS */
-	struct str display;    /* without quotes; may be empty */
-	struct str uri_str;    /* the URI text, without <> */
-	struct sip_uri uri;    /* parsed uri_str */
-	bool angle;            /* URI was enclosed in <> */
-	struct str params;     /* header params after the URI, starting at ';' */
-	struct str tag;        /* From/To */
-	struct str expires;    /* Contact expires= */
-	struct str q;          /* Contact q= */
-	bool star;             /* Contact: * */
+	struct str raw;	    /* this value, without separating comma/LWS */
+	struct str display; /* without quotes; may be empty */
+	struct str uri_str; /* the URI text, without <> */
+	struct sip_uri uri; /* parsed uri_str */
+	bool angle;	    /* URI was enclosed in <> */
+	struct str params;  /* header params after the URI, starting at ';' */
+	struct str tag;	    /* From/To */
+	struct str expires; /* Contact expires= */
+	struct str q;	    /* Contact q= */
+	bool star;	    /* Contact: * */
 	struct sip_hdr *hdr;
 	struct sip_addr *next;
 };
@@ -117,23 +117,23 @@ struct sip_addr {
  * with that status (when enough of it was read to build a response: see
  * sip_msg_can_reply); a response that fails is dropped. */
 struct sip_parse_error {
-	int status;          /* 400, 413, 505, 513, 416...; 0 when parse succeeded */
-	const char *reason;  /* static text, e.g. "Bad CSeq" */
+	int status;	    /* 400, 413, 505, 513, 416...; 0 when parse succeeded */
+	const char *reason; /* static text, e.g. "Bad CSeq" */
 };
 
 struct sip_limits {
-	size_t max_message;  /* whole message (default 65536) -> 513 */
-	size_t max_body;     /* body alone (default 65536) -> 413 */
-	unsigned max_headers;   /* header fields (default 128) -> 400 */
-	size_t max_line;     /* one header field, folded lines included (default 8192) -> 400 */
+	size_t max_message;   /* whole message (default 65536) -> 513 */
+	size_t max_body;      /* body alone (default 65536) -> 413 */
+	unsigned max_headers; /* header fields (default 128) -> 400 */
+	size_t max_line;      /* one header field, folded lines included (default 8192) -> 400 */
 };
 
 #define SIP_LIMITS_DEFAULT ((struct sip_limits){65536, 65536, 128, 8192})
 
 struct sip_msg {
 	struct arena *arena;
-	const char *buf;     /* owned copy of the message bytes */
-	size_t len;          /* bytes of the message (body included, trailing octets excluded) */
+	const char *buf; /* owned copy of the message bytes */
+	size_t len;	 /* bytes of the message (body included, trailing octets excluded) */
 
 	bool is_request;
 	/* request line */
@@ -144,27 +144,27 @@ struct sip_msg {
 	/* status line */
 	int status;
 	struct str reason;
-	struct str version;  /* "SIP/2.0" */
+	struct str version;    /* "SIP/2.0" */
 	struct str start_line; /* first line without CRLF */
 
-	struct sip_hdr *hdrs;                 /* message order */
+	struct sip_hdr *hdrs;		      /* message order */
 	struct sip_hdr *first[SIP_HDR_COUNT]; /* first of each id (then ->next_id) */
 	unsigned hdr_count;
-	const char *hdrs_end;  /* where the empty line (CRLF CRLF's second CRLF) starts */
+	const char *hdrs_end; /* where the empty line (CRLF CRLF's second CRLF) starts */
 
-	struct sip_via *via;   /* all Via values, top first */
+	struct sip_via *via; /* all Via values, top first */
 	struct sip_addr *from, *to;
 	struct str call_id;
 	uint32_t cseq;
 	enum sip_method cseq_method;
 	struct str cseq_method_str;
-	int max_forwards;      /* -1 when absent */
-	long content_length;   /* -1 when absent */
-	struct sip_addr *route;         /* all Route values, top first */
-	struct sip_addr *record_route;  /* all Record-Route values */
-	struct sip_addr *contact;       /* all Contact values */
-	struct sip_addr *path;          /* all Path values */
-	long expires;          /* Expires header, -1 when absent */
+	int max_forwards;	       /* -1 when absent */
+	long content_length;	       /* -1 when absent */
+	struct sip_addr *route;	       /* all Route values, top first */
+	struct sip_addr *record_route; /* all Record-Route values */
+	struct sip_addr *contact;      /* all Contact values */
+	struct sip_addr *path;	       /* all Path values */
+	long expires;		       /* Expires header, -1 when absent */
 
 	struct str body;
 
@@ -192,7 +192,7 @@ struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *m, struct str name);
 
 enum sip_method sip_method_from_str(struct str s);
 const char *sip_method_name(enum sip_method m); /* "INVITE"; "UNKNOWN" */
-const char *sip_reason_phrase(int status);       /* default phrase for a code */
+const char *sip_reason_phrase(int status);	/* default phrase for a code */
 
 /* Splits a comma-separated token list (Proxy-Require, Require, Supported) over
  * every header of that id: calls fn for each token; stops when fn returns non-0. */

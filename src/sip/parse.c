@@ -57,7 +57,8 @@ static void parse_status_line(struct sip_msg *m, struct str line)
 	p += 3;
 	if (p < e)
 		p++;
-	/* Reason-Phrase: any text but CR/LF, UTF-8 included (RFC 4475 §3.1.1.12); empty is fine (§3.1.1.13). */
+	/* Reason-Phrase: any text but CR/LF, UTF-8 included (RFC 4475 §3.1.1.12); empty is fine
+	 * (§3.1.1.13). */
 	m->reason = str_make(p, (size_t)(e - p));
 	if (v < 0)
 		sip_parse_fail(m, 400, "Bad SIP version");
@@ -104,7 +105,8 @@ static void parse_request_line(struct sip_msg *m, struct str line)
 		sip_parse_fail(m, 400, "Bad Request-URI");
 		return;
 	}
-	/* RFC 4475 §3.1.2.11: headers ("?") are not allowed in a SIP Request-URI (§19.1.5 table). */
+	/* RFC 4475 §3.1.2.11: headers ("?") are not allowed in a SIP Request-URI (§19.1.5 table).
+	 */
 	if ((m->ruri.scheme == SIP_URI_SIP || m->ruri.scheme == SIP_URI_SIPS) &&
 	    str_present(m->ruri.headers))
 		sip_parse_fail(m, 400, "Bad Request-URI");

@@ -123,7 +123,8 @@ static const char *parse_one(const char *p, const char *e, struct sip_addr *a, b
 		/* display-name = *(token LWS): only a '<' after the tokens makes it one;
 		 * anything else means an addr-spec starts here (RFC 4475 §3.1.1.6). */
 		const char *q = p;
-		while (q < e && (sc_is((unsigned char)*q, SC_TOKEN) || sc_is((unsigned char)*q, SC_WS)))
+		while (q < e &&
+		       (sc_is((unsigned char)*q, SC_TOKEN) || sc_is((unsigned char)*q, SC_WS)))
 			q++;
 		if (q < e && *q == '<') {
 			a->display = str_trim(str_make(p, (size_t)(q - p)));

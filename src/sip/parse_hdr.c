@@ -25,8 +25,8 @@ static bool ci_eq(const char *p, const char *lit, size_t n)
 enum sip_hdr_id sip_hdr_name_id(const char *p, size_t len)
 {
 	unsigned char c0 = len ? sc_lower((unsigned char)p[0]) : 0;
-#define NAME(lit, id)                                                                    \
-	if (ci_eq(p, lit, len))                                                          \
+#define NAME(lit, id)                                                                              \
+	if (ci_eq(p, lit, len))                                                                    \
 		return id;
 	switch (len) {
 	case 1:
@@ -48,38 +48,60 @@ enum sip_hdr_id sip_hdr_name_id(const char *p, size_t len)
 	case 2: NAME("to", SIP_HDR_TO) break;
 	case 3: NAME("via", SIP_HDR_VIA) break;
 	case 4:
-		if (c0 == 'f') { NAME("from", SIP_HDR_FROM) }
-		else if (c0 == 'c') { NAME("cseq", SIP_HDR_CSEQ) }
-		else if (c0 == 'p') { NAME("path", SIP_HDR_PATH) }
-		else if (c0 == 'd') { NAME("date", SIP_HDR_DATE) }
+		if (c0 == 'f') {
+			NAME("from", SIP_HDR_FROM)
+		} else if (c0 == 'c') {
+			NAME("cseq", SIP_HDR_CSEQ)
+		} else if (c0 == 'p') {
+			NAME("path", SIP_HDR_PATH)
+		} else if (c0 == 'd') {
+			NAME("date", SIP_HDR_DATE)
+		}
 		break;
 	case 5:
-		if (c0 == 'r') { NAME("route", SIP_HDR_ROUTE) }
-		else if (c0 == 'e') { NAME("event", SIP_HDR_EVENT) }
+		if (c0 == 'r') {
+			NAME("route", SIP_HDR_ROUTE)
+		} else if (c0 == 'e') {
+			NAME("event", SIP_HDR_EVENT)
+		}
 		break;
 	case 7:
 		if (c0 == 'c') {
 			NAME("call-id", SIP_HDR_CALL_ID)
 			NAME("contact", SIP_HDR_CONTACT)
-		} else if (c0 == 'e') { NAME("expires", SIP_HDR_EXPIRES) }
-		else if (c0 == 'r') { NAME("require", SIP_HDR_REQUIRE) }
-		else if (c0 == 's') { NAME("subject", SIP_HDR_SUBJECT) }
+		} else if (c0 == 'e') {
+			NAME("expires", SIP_HDR_EXPIRES)
+		} else if (c0 == 'r') {
+			NAME("require", SIP_HDR_REQUIRE)
+		} else if (c0 == 's') {
+			NAME("subject", SIP_HDR_SUBJECT)
+		}
 		break;
 	case 9: NAME("supported", SIP_HDR_SUPPORTED) break;
 	case 11: NAME("unsupported", SIP_HDR_UNSUPPORTED) break;
 	case 12:
-		if (c0 == 'm') { NAME("max-forwards", SIP_HDR_MAX_FORWARDS) }
-		else if (c0 == 'c') { NAME("content-type", SIP_HDR_CONTENT_TYPE) }
-		else if (c0 == 'r') { NAME("record-route", SIP_HDR_RECORD_ROUTE) }
+		if (c0 == 'm') {
+			NAME("max-forwards", SIP_HDR_MAX_FORWARDS)
+		} else if (c0 == 'c') {
+			NAME("content-type", SIP_HDR_CONTENT_TYPE)
+		} else if (c0 == 'r') {
+			NAME("record-route", SIP_HDR_RECORD_ROUTE)
+		}
 		break;
 	case 13:
-		if (c0 == 'p') { NAME("proxy-require", SIP_HDR_PROXY_REQUIRE) }
-		else if (c0 == 'a') { NAME("authorization", SIP_HDR_AUTHORIZATION) }
+		if (c0 == 'p') {
+			NAME("proxy-require", SIP_HDR_PROXY_REQUIRE)
+		} else if (c0 == 'a') {
+			NAME("authorization", SIP_HDR_AUTHORIZATION)
+		}
 		break;
 	case 14: NAME("content-length", SIP_HDR_CONTENT_LENGTH) break;
 	case 16:
-		if (c0 == 'w') { NAME("www-authenticate", SIP_HDR_WWW_AUTHENTICATE) }
-		else if (c0 == 'c') { NAME("content-encoding", SIP_HDR_CONTENT_ENCODING) }
+		if (c0 == 'w') {
+			NAME("www-authenticate", SIP_HDR_WWW_AUTHENTICATE)
+		} else if (c0 == 'c') {
+			NAME("content-encoding", SIP_HDR_CONTENT_ENCODING)
+		}
 		break;
 	case 18: NAME("proxy-authenticate", SIP_HDR_PROXY_AUTHENTICATE) break;
 	case 19: NAME("proxy-authorization", SIP_HDR_PROXY_AUTHORIZATION) break;
@@ -313,9 +335,7 @@ void sip_hdr_parse(struct sip_parse_ctx *c, struct sip_hdr *h)
 	struct sip_msg *m = c->m;
 	uint32_t n;
 	switch (h->id) {
-	case SIP_HDR_VIA:
-		parse_via(c, h);
-		break;
+	case SIP_HDR_VIA: parse_via(c, h); break;
 	case SIP_HDR_FROM:
 	case SIP_HDR_TO: {
 		bool from = h->id == SIP_HDR_FROM;
@@ -386,7 +406,6 @@ void sip_hdr_parse(struct sip_parse_ctx *c, struct sip_hdr *h)
 		if (!date_valid(h->value))
 			sip_parse_fail(m, 400, "Bad Date");
 		break;
-	default:
-		break; /* name/value only */
+	default: break; /* name/value only */
 	}
 }

@@ -9,17 +9,17 @@
 #include <stdint.h>
 
 enum {
-	SC_TOKEN = 1u << 0,  /* token: alphanum / "-.!%*_+`'~" */
-	SC_WS = 1u << 1,     /* SP HTAB CR LF (LWS inside an already split field) */
+	SC_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
+	SC_WS = 1u << 1,    /* SP HTAB CR LF (LWS inside an already split field) */
 	SC_DIGIT = 1u << 2,
 	SC_HEX = 1u << 3,
-	SC_USER = 1u << 4,   /* unreserved / user-unreserved ("&=+$,;?/"), '%' checked apart */
-	SC_PASS = 1u << 5,   /* unreserved / "&=+$," */
-	SC_PARAM = 1u << 6,  /* paramchar: unreserved / "[]/:&+$" */
-	SC_HNV = 1u << 7,    /* hname/hvalue: unreserved / "[]/?:+$" */
-	SC_HOST = 1u << 8,   /* hostname chars: alphanum "-." (and '_' tolerated) */
-	SC_WORD = 1u << 9,   /* Call-ID word: alphanum "-.!%*_+`'~()<>:\\\"/[]?{}" */
-	SC_URIC = 1u << 10,  /* uric (RFC 2396) plus "[]" for opaque URIs */
+	SC_USER = 1u << 4,  /* unreserved / user-unreserved ("&=+$,;?/"), '%' checked apart */
+	SC_PASS = 1u << 5,  /* unreserved / "&=+$," */
+	SC_PARAM = 1u << 6, /* paramchar: unreserved / "[]/:&+$" */
+	SC_HNV = 1u << 7,   /* hname/hvalue: unreserved / "[]/?:+$" */
+	SC_HOST = 1u << 8,  /* hostname chars: alphanum "-." (and '_' tolerated) */
+	SC_WORD = 1u << 9,  /* Call-ID word: alphanum "-.!%*_+`'~()<>:\\\"/[]?{}" */
+	SC_URIC = 1u << 10, /* uric (RFC 2396) plus "[]" for opaque URIs */
 	SC_ALPHA = 1u << 11,
 	SC_SCHEME = 1u << 12, /* scheme: alphanum "+-." */
 	SC_GVAL = 1u << 13    /* gen-value token / host: token plus ":[]" */

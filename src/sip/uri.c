@@ -220,8 +220,8 @@ static int parse_tel(const char *p, const char *e, struct sip_uri *u)
 	const char *n = p;
 	while (p < e && *p != ';' && *p != '?') {
 		unsigned char c = (unsigned char)*p;
-		if (!sc_is(c, SC_HEX) && c != '+' && c != '-' && c != '.' && c != '(' &&
-		    c != ')' && c != '*' && c != '#' && c != 'p' && c != 'w' && c != 'P' && c != 'W')
+		if (!sc_is(c, SC_HEX) && c != '+' && c != '-' && c != '.' && c != '(' && c != ')' &&
+		    c != '*' && c != '#' && c != 'p' && c != 'w' && c != 'P' && c != 'W')
 			return -1;
 		p++;
 	}

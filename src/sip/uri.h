@@ -13,20 +13,20 @@ enum sip_uri_scheme { SIP_URI_OTHER = 0, SIP_URI_SIP, SIP_URI_SIPS, SIP_URI_TEL 
 struct sip_uri {
 	enum sip_uri_scheme scheme;
 	struct str scheme_str;
-	struct str user;      /* tel: the number */
+	struct str user; /* tel: the number */
 	struct str password;
-	struct str host;      /* IPv6 reference keeps its brackets */
-	uint16_t port;        /* 0 when absent */
-	struct str params;    /* ";..." after hostport, up to '?' */
-	struct str headers;   /* after '?', without it */
-	struct str opaque;    /* OTHER: everything after "scheme:" */
+	struct str host;    /* IPv6 reference keeps its brackets */
+	uint16_t port;	    /* 0 when absent */
+	struct str params;  /* ";..." after hostport, up to '?' */
+	struct str headers; /* after '?', without it */
+	struct str opaque;  /* OTHER: everything after "scheme:" */
 	/* frequently used params, NULL p when absent */
 	struct str transport;
 	struct str maddr;
 	struct str user_param;
 	bool lr;
-	bool host_ipv6;       /* host is an IPv6 reference */
-	bool host_ipv4;       /* host is an IPv4 literal */
+	bool host_ipv6; /* host is an IPv6 reference */
+	bool host_ipv4; /* host is an IPv4 literal */
 };
 
 /* Returns 0, or -1 when s is not a valid URI of its scheme (an unknown scheme

@@ -39,8 +39,7 @@ static bool decoded_eq(struct str a, struct str b, bool fold)
 }
 
 /* Iterates "sep name [= value]" items of a params or headers slice. */
-static bool next_item(const char **pp, const char *e, char sep, struct str *name,
-		      struct str *value)
+static bool next_item(const char **pp, const char *e, char sep, struct str *name, struct str *value)
 {
 	const char *p = *pp;
 	if (p < e && *p == sep)

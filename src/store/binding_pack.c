@@ -54,9 +54,9 @@ static void unpack_source(const struct store_rec *r, union tp_sockaddr *sa)
 struct store_rec *store_rec_new(const struct store_binding *b, size_t *alloc_bytes)
 {
 	const struct str f[STORE_F_COUNT] = {
-		[STORE_F_CONTACT] = b->contact, [STORE_F_INSTANCE] = b->instance,
-		[STORE_F_CALL_ID] = b->call_id, [STORE_F_PATH] = b->path,
-		[STORE_F_OWNER] = b->owner,
+	    [STORE_F_CONTACT] = b->contact, [STORE_F_INSTANCE] = b->instance,
+	    [STORE_F_CALL_ID] = b->call_id, [STORE_F_PATH] = b->path,
+	    [STORE_F_OWNER] = b->owner,
 	};
 	size_t total = 0;
 	for (int i = 0; i < STORE_F_COUNT; i++) {

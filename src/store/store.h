@@ -15,25 +15,25 @@
 /* One binding as the registrar hands it over / gets it back. In a lookup the
  * slices point into the store and are valid only during the visit callback. */
 struct store_binding {
-	struct str aor;        /* normalised address-of-record, e.g. "sip:alice@example.com" */
-	struct str contact;    /* the Contact URI as granted (without <>) */
-	struct str instance;   /* +sip.instance (RFC 5626), may be empty */
-	uint32_t reg_id;       /* reg-id (RFC 5626), 0 = none */
-	struct str call_id;    /* of the REGISTER that made or refreshed it */
+	struct str aor;	     /* normalised address-of-record, e.g. "sip:alice@example.com" */
+	struct str contact;  /* the Contact URI as granted (without <>) */
+	struct str instance; /* +sip.instance (RFC 5626), may be empty */
+	uint32_t reg_id;     /* reg-id (RFC 5626), 0 = none */
+	struct str call_id;  /* of the REGISTER that made or refreshed it */
 	uint32_t cseq;
-	uint16_t q;            /* q-value x 1000 (1000 when absent) */
-	int64_t expires_at;    /* absolute, ms since the Unix epoch (shared across proxies) */
-	struct str path;       /* Path header values (RFC 3327), comma-separated, may be empty */
+	uint16_t q;	    /* q-value x 1000 (1000 when absent) */
+	int64_t expires_at; /* absolute, ms since the Unix epoch (shared across proxies) */
+	struct str path;    /* Path header values (RFC 3327), comma-separated, may be empty */
 	/* how to reach the endpoint (its flow) */
 	enum tp_proto proto;
 	union tp_sockaddr source; /* where its REGISTER came from (NAT-safe target) */
-	uint64_t conn_id;      /* stream connection on the owner proxy, 0 = none */
-	struct str owner;      /* name of the proxy holding that flow */
+	uint64_t conn_id;	  /* stream connection on the owner proxy, 0 = none */
+	struct str owner;	  /* name of the proxy holding that flow */
 };
 
 enum store_result {
 	STORE_OK = 0,
-	STORE_STALE = 1,     /* same Call-ID with a CSeq not newer: ignored (§10.3 step 7) */
+	STORE_STALE = 1, /* same Call-ID with a CSeq not newer: ignored (§10.3 step 7) */
 	STORE_NOT_FOUND = 2,
 	STORE_ERROR = -1,
 };
@@ -102,7 +102,10 @@ static inline void store_watch(struct store *s, store_watch_fn fn, void *arg)
 {
 	s->ops->watch(s, fn, arg);
 }
-static inline size_t store_count(struct store *s) { return s->ops->count(s); }
+static inline size_t store_count(struct store *s)
+{
+	return s->ops->count(s);
+}
 static inline void store_free(struct store *s)
 {
 	if (s)

@@ -27,7 +27,10 @@ struct store_mem {
 	char *snapshot_path;
 };
 
-static struct store_mem *mem_of(struct store *s) { return (struct store_mem *)s; }
+static struct store_mem *mem_of(struct store *s)
+{
+	return (struct store_mem *)s;
+}
 
 static int64_t wall_now_ms(void)
 {
@@ -194,8 +197,7 @@ static enum store_result mem_remove_all(struct store *s, struct str aor, struct 
 	return STORE_OK;
 }
 
-static int mem_lookup(struct store *s, struct str aor, int64_t now_ms, store_visit_fn fn,
-		      void *arg)
+static int mem_lookup(struct store *s, struct str aor, int64_t now_ms, store_visit_fn fn, void *arg)
 {
 	struct store_mem *m = mem_of(s);
 	struct store_aor *a = aor_find(m, aor);
@@ -263,7 +265,10 @@ static void mem_watch(struct store *s, store_watch_fn fn, void *arg)
 	m->watch_arg = fn ? arg : NULL;
 }
 
-static size_t mem_count(struct store *s) { return mem_of(s)->nbind; }
+static size_t mem_count(struct store *s)
+{
+	return mem_of(s)->nbind;
+}
 
 static int free_aor(void *arg, struct store_aor *a)
 {
@@ -289,18 +294,21 @@ static void mem_free(struct store *s)
 }
 
 static const struct store_ops mem_ops = {
-	.save = mem_save,
-	.remove = mem_remove,
-	.remove_all = mem_remove_all,
-	.lookup = mem_lookup,
-	.expire = mem_expire,
-	.iterate = mem_iterate,
-	.watch = mem_watch,
-	.count = mem_count,
-	.free = mem_free,
+    .save = mem_save,
+    .remove = mem_remove,
+    .remove_all = mem_remove_all,
+    .lookup = mem_lookup,
+    .expire = mem_expire,
+    .iterate = mem_iterate,
+    .watch = mem_watch,
+    .count = mem_count,
+    .free = mem_free,
 };
 
-static bool is_mem(struct store *s) { return s && s->ops == &mem_ops; }
+static bool is_mem(struct store *s)
+{
+	return s && s->ops == &mem_ops;
+}
 
 struct store *store_mem_new(const char *snapshot_path, char *err, size_t errlen)
 {
@@ -326,8 +334,8 @@ struct store *store_mem_new(const char *snapshot_path, char *err, size_t errlen)
 			return NULL;
 		}
 		if (rc > 0)
-			LOG_INFO("store_snapshot_loaded", "file=\"%s\" bindings=%zu",
-				 snapshot_path, loaded);
+			LOG_INFO("store_snapshot_loaded", "file=\"%s\" bindings=%zu", snapshot_path,
+				 loaded);
 	}
 	return &m->base;
 }
@@ -343,8 +351,8 @@ int store_mem_snapshot(struct store *s, char *err, size_t errlen)
 		return 0; /* no snapshot configured: nothing to do */
 	size_t written = 0;
 	return store_snapshot_write(s, m->snapshot_path, wall_now_ms(), &written, err, errlen) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 size_t store_mem_bytes(struct store *s)

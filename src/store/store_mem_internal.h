@@ -72,7 +72,7 @@ struct store_table {
 	size_t mask[2];
 	size_t used[2];
 	size_t rehash_idx; /* next bucket of b[0] to move; SIZE_MAX = not rehashing */
-	uint64_t seed;     /* per table, so bucket placement is not predictable */
+	uint64_t seed;	   /* per table, so bucket placement is not predictable */
 };
 
 int store_table_init(struct store_table *t, size_t size_pow2);

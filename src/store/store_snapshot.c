@@ -24,12 +24,12 @@
 
 #include "store/store_mem_internal.h"
 
-#define SNAP_MAGIC "SIPSTORE"
-#define SNAP_VERSION 1u
-#define SNAP_HEADER_LEN 24u
-#define SNAP_FIXED_LEN 42u
+#define SNAP_MAGIC	 "SIPSTORE"
+#define SNAP_VERSION	 1u
+#define SNAP_HEADER_LEN	 24u
+#define SNAP_FIXED_LEN	 42u
 #define SNAP_TRAILER_LEN 20u /* u32 0 + u64 count + u64 checksum */
-#define SNAP_NSTR 6
+#define SNAP_NSTR	 6
 
 static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 {
@@ -83,7 +83,7 @@ static int write_binding(void *arg, const struct store_binding *b)
 	if (b->expires_at <= w->now_ms)
 		return 0; /* only live bindings are worth keeping */
 	const struct str s[SNAP_NSTR] = {b->aor,     b->contact, b->instance,
-					 b->call_id, b->path,    b->owner};
+					 b->call_id, b->path,	 b->owner};
 	size_t len = SNAP_FIXED_LEN;
 	for (int i = 0; i < SNAP_NSTR; i++)
 		len += 2 + s[i].len;
@@ -246,7 +246,7 @@ static const char *decode_record(const unsigned char *p, size_t len, struct stor
 	} else if (f[19] != 0) {
 		return "unknown address family";
 	}
-	struct str *s[SNAP_NSTR] = {&b->aor,     &b->contact, &b->instance,
+	struct str *s[SNAP_NSTR] = {&b->aor,	 &b->contact, &b->instance,
 				    &b->call_id, &b->path,    &b->owner};
 	for (int i = 0; i < SNAP_NSTR; i++) {
 		const unsigned char *l, *d;
@@ -309,13 +309,14 @@ static int check_frame(const unsigned char *p, size_t size, const char *path, si
 		return -1;
 	}
 	if (get_le(p + off + 4, 8) != n) {
-		snprintf(err, errlen, "snapshot %s: trailer at offset %zu counts %llu records, file has %zu",
+		snprintf(err, errlen,
+			 "snapshot %s: trailer at offset %zu counts %llu records, file has %zu",
 			 path, off, (unsigned long long)get_le(p + off + 4, 8), n);
 		return -1;
 	}
 	if (get_le(p + off + 12, 8) != fnv64(FNV64_INIT, p, off + 12)) {
-		snprintf(err, errlen, "snapshot %s: checksum mismatch (trailer at offset %zu)", path,
-			 off + 12);
+		snprintf(err, errlen, "snapshot %s: checksum mismatch (trailer at offset %zu)",
+			 path, off + 12);
 		return -1;
 	}
 	*nrec = n;

@@ -13,7 +13,10 @@
 /* Empty buckets a single step may skip before giving up (bounded work). */
 #define STORE_TABLE_EMPTY_VISITS 16
 
-static inline bool rehashing(const struct store_table *t) { return t->rehash_idx != SIZE_MAX; }
+static inline bool rehashing(const struct store_table *t)
+{
+	return t->rehash_idx != SIZE_MAX;
+}
 
 /* AORs are chosen by remote users; a per-table random seed keeps them from
  * aiming every AOR at one bucket. Eight bytes per round: the byte-wise

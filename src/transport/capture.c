@@ -42,7 +42,8 @@ static int64_t capture_send(struct tp *tp, const struct tp_dest *d, const char *
 {
 	uint64_t id = 0;
 	if (tp_proto_is_stream(d->proto)) {
-		struct conn_entry *e = d->conn_id ? conn_table_find_id(&tp->conns, d->conn_id) : NULL;
+		struct conn_entry *e =
+		    d->conn_id ? conn_table_find_id(&tp->conns, d->conn_id) : NULL;
 		if (!e && d->addr.sa.sa_family != AF_UNSPEC)
 			e = conn_table_find_addr(&tp->conns, &d->addr);
 		if (!e) {
@@ -81,14 +82,14 @@ static void capture_destroy(struct tp *tp)
 
 /* destroy runs once per protocol slot: only the TCP slot owns the table. */
 static const struct tp_proto_ops capture_ops = {
-	.listen = capture_listen,
-	.send = capture_send,
-	.destroy = NULL,
+    .listen = capture_listen,
+    .send = capture_send,
+    .destroy = NULL,
 };
 static const struct tp_proto_ops capture_stream_ops = {
-	.listen = capture_listen,
-	.send = capture_send,
-	.destroy = capture_destroy,
+    .listen = capture_listen,
+    .send = capture_send,
+    .destroy = capture_destroy,
 };
 
 void tp_capture_enable(struct tp *tp, tp_capture_fn fn, void *arg)
@@ -117,12 +118,12 @@ void tp_capture_inject(struct tp *tp, enum tp_proto proto, const union tp_sockad
 	if (!l || !tp->recv || len == 0)
 		return;
 	struct tp_packet pkt = {
-		.buf = buf,
-		.len = len,
-		.proto = proto,
-		.src = *src,
-		.listener = l,
-		.conn_id = tp_proto_is_stream(proto) ? conn_id : 0,
+	    .buf = buf,
+	    .len = len,
+	    .proto = proto,
+	    .src = *src,
+	    .listener = l,
+	    .conn_id = tp_proto_is_stream(proto) ? conn_id : 0,
 	};
 	if (proto == TP_UDP)
 		tp->stats.udp_rx++;

@@ -21,7 +21,7 @@
 #include "util/timer_wheel.h" /* container_of */
 
 #define RQ_MAX_SLOTS (2 * RESOLVER_MAX_TARGETS)
-#define RQ_MAX_SRV 3
+#define RQ_MAX_SRV   3
 
 enum rq_stage { RQ_NAPTR, RQ_SRV, RQ_ADDR };
 

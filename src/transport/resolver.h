@@ -21,10 +21,10 @@ struct resolver_result {
 
 /* Values come from the option table (config_resolver()). */
 struct resolver_config {
-	const char *servers;    /* "127.0.0.1:5353,[::1]:53"; NULL = /etc/resolv.conf */
-	unsigned cache_max;     /* entries; 0 = no cache */
-	unsigned timeout_ms;    /* per try, not 0 */
-	unsigned tries;         /* not 0 */
+	const char *servers; /* "127.0.0.1:5353,[::1]:53"; NULL = /etc/resolv.conf */
+	unsigned cache_max;  /* entries; 0 = no cache */
+	unsigned timeout_ms; /* per try, not 0 */
+	unsigned tries;	     /* not 0 */
 	/* transports we can send on, in preference order for NAPTR-less lookups */
 	bool have_udp, have_tcp, have_tls;
 };

@@ -98,8 +98,8 @@ static void res_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf
 		st = -ENOENT;
 	if (ttl > RES_TTL_MAX_S)
 		ttl = RES_TTL_MAX_S;
-	LOG_DEBUG("dns_answer", "qname=%s qtype=%d status=%d n=%u ttl=%u", e->qname, e->qtype,
-		  st, n, ttl);
+	LOG_DEBUG("dns_answer", "qname=%s qtype=%d status=%d n=%u ttl=%u", e->qname, e->qtype, st,
+		  n, ttl);
 	dns_cache_complete(&r->cache, e, st, rr, n, (uint64_t)ttl * 1000u, resolver_now_ms());
 	dns_entry_unref(e);
 }

@@ -16,11 +16,11 @@
 #define DNS_NEG_TTL_MS 30000u /* negative answers are kept 30 s */
 
 struct dns_rr {
-	uint16_t order, pref;          /* NAPTR */
-	uint16_t prio, weight, port;   /* SRV */
-	char flags[8], service[32];    /* NAPTR */
-	char *name;                    /* NAPTR replacement / SRV target */
-	union tp_sockaddr addr;        /* A / AAAA, port 0 */
+	uint16_t order, pref;	     /* NAPTR */
+	uint16_t prio, weight, port; /* SRV */
+	char flags[8], service[32];  /* NAPTR */
+	char *name;		     /* NAPTR replacement / SRV target */
+	union tp_sockaddr addr;	     /* A / AAAA, port 0 */
 };
 
 struct dns_entry;
@@ -41,7 +41,7 @@ struct dns_entry {
 	struct dns_rr *rr;
 	unsigned nrr;
 	struct dns_waiter waiters; /* list head */
-	void *owner;               /* the resolver, for the c-ares callback */
+	void *owner;		   /* the resolver, for the c-ares callback */
 };
 
 struct dns_cache {

@@ -31,7 +31,8 @@ static uint32_t dns_min_ttl(const unsigned char *abuf, int alen)
 		}
 		if (end - p < 10)
 			break;
-		uint32_t t = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+		uint32_t t =
+		    (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
 		unsigned rdlen = (unsigned)(p[8] << 8 | p[9]);
 		if (t < min)
 			min = t;
@@ -136,14 +137,10 @@ int resolver_parse_answer(int qtype, const unsigned char *abuf, int alen, struct
 	*n = 0;
 	*ttl = dns_min_ttl(abuf, alen);
 	switch (qtype) {
-	case ns_t_naptr:
-		return parse_naptr(abuf, alen, out, n);
-	case ns_t_srv:
-		return parse_srv(abuf, alen, out, n);
+	case ns_t_naptr: return parse_naptr(abuf, alen, out, n);
+	case ns_t_srv: return parse_srv(abuf, alen, out, n);
 	case ns_t_a:
-	case ns_t_aaaa:
-		return parse_addr(qtype, abuf, alen, out, n);
-	default:
-		return -EINVAL;
+	case ns_t_aaaa: return parse_addr(qtype, abuf, alen, out, n);
+	default: return -EINVAL;
 	}
 }

@@ -19,8 +19,8 @@
 #define STUN_ATTR_INTEGRITY   0x0008
 #define STUN_ATTR_ERROR_CODE  0x0009
 #define STUN_ATTR_UNKNOWN     0x000A
-#define STUN_ATTR_REALM       0x0014
-#define STUN_ATTR_NONCE       0x0015
+#define STUN_ATTR_REALM	      0x0014
+#define STUN_ATTR_NONCE	      0x0015
 #define STUN_ATTR_XOR_MAPPED  0x0020
 #define STUN_ATTR_FINGERPRINT 0x8028
 #define STUN_FINGERPRINT_XOR  0x5354554eu /* §15.5: "STUN" */
@@ -139,7 +139,7 @@ bool tp_stun_is_request(const char *buf, size_t len, bool *fingerprint)
 }
 
 int tp_stun_response_build(const uint8_t *txid, const union tp_sockaddr *src, bool fingerprint,
-                           uint8_t *out, size_t cap)
+			   uint8_t *out, size_t cap)
 {
 	/* §15.2: the port is XORed with the cookie's top half, an IPv4 address
 	 * with the cookie, an IPv6 address with the cookie and transaction id. */
@@ -188,14 +188,14 @@ int tp_stun_response_build(const uint8_t *txid, const union tp_sockaddr *src, bo
 }
 
 void tp_stun_answer(struct tp *tp, int fd, const char *buf, size_t len,
-                    const union tp_sockaddr *src)
+		    const union tp_sockaddr *src)
 {
 	char peer[INET6_ADDRSTRLEN + 8];
 	bool fingerprint;
 	if (!tp_stun_is_request(buf, len, &fingerprint)) {
 		tp->stats.stun_dropped++;
 		LOG_DEBUG("stun_dropped", "peer=%s len=%zu", tp_addr_str(src, peer, sizeof(peer)),
-		          len);
+			  len);
 		return;
 	}
 	uint8_t out[TP_STUN_MAX_RESPONSE];
@@ -212,7 +212,7 @@ void tp_stun_answer(struct tp *tp, int fd, const char *buf, size_t len,
 	if (sent != n) {
 		tp->stats.send_errors++;
 		LOG_DEBUG("stun_send_error", "peer=%s errno=%d",
-		          tp_addr_str(src, peer, sizeof(peer)), sent < 0 ? errno : 0);
+			  tp_addr_str(src, peer, sizeof(peer)), sent < 0 ? errno : 0);
 		return;
 	}
 	tp->stats.stun_responses++;

@@ -11,8 +11,8 @@
 
 #include "transport/transport.h"
 
-#define TP_STUN_HEADER       20 /* RFC 5389 §6: type, length, cookie, transaction id */
-#define TP_STUN_COOKIE       0x2112A442u
+#define TP_STUN_HEADER	     20 /* RFC 5389 §6: type, length, cookie, transaction id */
+#define TP_STUN_COOKIE	     0x2112A442u
 #define TP_STUN_MAX_RESPONSE 64 /* header + XOR-MAPPED-ADDRESS (v6) + FINGERPRINT = 52 */
 
 struct tp;
@@ -46,13 +46,13 @@ bool tp_stun_is_request(const char *buf, size_t len, bool *fingerprint);
  * -EAFNOSUPPORT for a source that is neither IPv4 nor IPv6, -ENOSPC if cap is
  * too small. */
 int tp_stun_response_build(const uint8_t *txid, const union tp_sockaddr *src, bool fingerprint,
-                           uint8_t *out, size_t cap);
+			   uint8_t *out, size_t cap);
 
 /* Answers the Binding request buf (from src, arrived on UDP socket fd) from
  * the same socket, or drops it silently; counts either in tp->stats. Only for
  * datagrams tp_stun_shaped() accepted: they never go to the SIP layer. */
 void tp_stun_answer(struct tp *tp, int fd, const char *buf, size_t len,
-                    const union tp_sockaddr *src);
+		    const union tp_sockaddr *src);
 
 /* CRC-32 as in IEEE 802.3 and zlib's crc32() (RFC 5389 §15.5 uses it). */
 uint32_t tp_stun_crc32(const void *buf, size_t len);

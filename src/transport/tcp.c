@@ -15,7 +15,7 @@
 #include "util/log.h"
 #include "util/timer_wheel.h" /* container_of */
 
-#define TCP_RBUF_INIT 4096
+#define TCP_RBUF_INIT	     4096
 #define TCP_ACCEPT_PER_EVENT 64
 
 struct tcp_conn {
@@ -30,7 +30,7 @@ struct tcp_conn {
 	size_t woff, wlen, wcap;
 	uint64_t last_activity_ms;
 	uint64_t partial_since_ms; /* 0: no partial message buffered */
-	int busy;                  /* > 0 while an event handler runs on it */
+	int busy;		   /* > 0 while an event handler runs on it */
 	bool connecting, dead;
 };
 
@@ -165,12 +165,12 @@ static void tcp_deliver(struct tcp_conn *c, const char *p, size_t len)
 {
 	struct tp *tp = c->tp;
 	struct tp_packet pkt = {
-		.buf = p,
-		.len = len,
-		.proto = TP_TCP,
-		.src = c->ent.addr,
-		.listener = c->listener,
-		.conn_id = c->ent.id,
+	    .buf = p,
+	    .len = len,
+	    .proto = TP_TCP,
+	    .src = c->ent.addr,
+	    .listener = c->listener,
+	    .conn_id = c->ent.id,
 	};
 	tp->stats.tcp_rx++;
 	if (tp->recv)
@@ -272,8 +272,8 @@ static void tcp_on_read(evutil_socket_t fd, short what, void *arg)
 static void tcp_flush(struct tcp_conn *c)
 {
 	while (c->woff < c->wlen) {
-		ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+		    send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 				event_add(c->wev, NULL);
@@ -458,7 +458,7 @@ static void tcp_destroy(struct tp *tp)
 }
 
 const struct tp_proto_ops tp_tcp_ops = {
-	.listen = tcp_listen,
-	.send = tcp_send,
-	.destroy = tcp_destroy,
+    .listen = tcp_listen,
+    .send = tcp_send,
+    .destroy = tcp_destroy,
 };

@@ -35,8 +35,8 @@ struct tp_dest {
 struct tp_listener {
 	enum tp_proto proto;
 	union tp_sockaddr local;
-	char host[64];      /* advertised host for Via/Record-Route ("[::1]" for IPv6) */
-	uint16_t port;      /* advertised port */
+	char host[64]; /* advertised host for Via/Record-Route ("[::1]" for IPv6) */
+	uint16_t port; /* advertised port */
 	int fd;
 };
 
@@ -47,16 +47,16 @@ struct tp_packet {
 	enum tp_proto proto;
 	union tp_sockaddr src;
 	const struct tp_listener *listener; /* where it arrived */
-	uint64_t conn_id;                   /* stream connection, 0 for UDP */
+	uint64_t conn_id;		    /* stream connection, 0 for UDP */
 };
 
 /* Every value comes from the option table (config_transport()); none may be 0. */
 struct tp_config {
-	size_t max_message;        /* framing limit for streams */
+	size_t max_message; /* framing limit for streams */
 	unsigned tcp_max_conns;
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_connect_timeout_ms;
-	size_t tcp_max_pending;    /* bytes queued per connection before it is closed */
+	size_t tcp_max_pending; /* bytes queued per connection before it is closed */
 };
 
 struct tp_stats {
@@ -109,7 +109,7 @@ bool tp_conn_alive(const struct tp *tp, uint64_t conn_id);
 void tp_stop_listening(struct tp *tp);
 void tp_get_stats(const struct tp *tp, struct tp_stats *out);
 
-const char *tp_proto_name(enum tp_proto p);   /* "UDP", "TCP", ... */
+const char *tp_proto_name(enum tp_proto p);	      /* "UDP", "TCP", ... */
 int tp_proto_parse(struct str s, enum tp_proto *out); /* case-insensitive */
 bool tp_proto_is_stream(enum tp_proto p);
 /* The default port of a transport (sip_default_port's rule for it). */

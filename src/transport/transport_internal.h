@@ -10,8 +10,8 @@
 #include "transport/transport.h"
 
 #define TP_MAX_LISTENERS 32
-#define TP_UDP_SLOT 65536 /* > the largest UDP payload (65507) */
-#define TP_UDP_BATCH 32    /* datagrams per recvmmsg: one batch is 2 MiB of ring */
+#define TP_UDP_SLOT	 65536 /* > the largest UDP payload (65507) */
+#define TP_UDP_BATCH	 32    /* datagrams per recvmmsg: one batch is 2 MiB of ring */
 
 struct tp;
 

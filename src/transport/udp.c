@@ -13,7 +13,7 @@
 #include "transport/transport_internal.h"
 #include "util/log.h"
 
-#define UDP_SOCKBUF (4 << 20)
+#define UDP_SOCKBUF		  (4 << 20)
 #define UDP_MAX_BATCHES_PER_EVENT 8 /* fairness towards other sockets */
 
 struct udp_rx {
@@ -94,12 +94,12 @@ static void udp_on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			tp->stats.udp_rx++;
 			struct tp_packet pkt = {
-				.buf = buf,
-				.len = len,
-				.proto = TP_UDP,
-				.src = rx->src[i],
-				.listener = &l->pub,
-				.conn_id = 0,
+			    .buf = buf,
+			    .len = len,
+			    .proto = TP_UDP,
+			    .src = rx->src[i],
+			    .listener = &l->pub,
+			    .conn_id = 0,
 			};
 			if (pkt.len > 0 && tp->recv)
 				tp->recv(tp->arg, &pkt);
@@ -160,7 +160,7 @@ static int64_t udp_send(struct tp *tp, const struct tp_dest *d, const char *buf,
 }
 
 const struct tp_proto_ops tp_udp_ops = {
-	.listen = udp_listen,
-	.send = udp_send,
-	.destroy = NULL,
+    .listen = udp_listen,
+    .send = udp_send,
+    .destroy = NULL,
 };

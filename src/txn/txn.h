@@ -134,8 +134,8 @@ struct txn_server *txn_server_find_invite(struct txn_layer *L, const struct sip_
  * one in buf's top Via (copied). Never calls the TU before returning; a send
  * failure is reported later through on_client_fail. NULL only on OOM. */
 struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *dest,
-				   enum sip_method method, struct str branch, char *buf,
-				   size_t len, void *user);
+				   enum sip_method method, struct str branch, char *buf, size_t len,
+				   void *user);
 /* The TU is no longer interested: no more callbacks; the transaction still
  * runs to completion (absorbing retransmissions, ACKing non-2xx). A client
  * transaction's memory is freed only once it has terminated AND been

@@ -160,8 +160,8 @@ static void client_retx_fired(struct timer *t)
 }
 
 struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *dest,
-				   enum sip_method method, struct str branch, char *buf,
-				   size_t len, void *user)
+				   enum sip_method method, struct str branch, char *buf, size_t len,
+				   void *user)
 {
 	struct txn_client *ct = calloc(1, sizeof(*ct) + branch.len + 1);
 	if (!ct) {
@@ -296,8 +296,7 @@ static void client_non_invite_response(struct txn_client *ct, struct sip_msg *rs
 		leave_conns(ct);
 		timer_stop(L->wheel, &ct->t_retx);
 		timer_start(L->wheel, &ct->t_end,
-			    tp_proto_is_stream(ct->dest.proto) ? 0 : txn_t4(L),
-			    client_end_fired);
+			    tp_proto_is_stream(ct->dest.proto) ? 0 : txn_t4(L), client_end_fired);
 	}
 	client_deliver(ct, rsp);
 }
@@ -309,7 +308,8 @@ static bool client_from_peer(const struct txn_client *ct, const struct tp_packet
 {
 	if (ct->dest.conn_id && pkt->conn_id == ct->dest.conn_id)
 		return true;
-	return ct->dest.addr.sa.sa_family != AF_UNSPEC && tp_addr_same_ip(&ct->dest.addr, &pkt->src);
+	return ct->dest.addr.sa.sa_family != AF_UNSPEC &&
+	       tp_addr_same_ip(&ct->dest.addr, &pkt->src);
 }
 
 void txn_client_receive(struct txn_layer *L, struct sip_msg *rsp, const struct tp_packet *pkt)

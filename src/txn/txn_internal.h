@@ -23,9 +23,9 @@ struct txn_hnode {
  * dict does) so no single packet pays for rehashing 100,000 entries. */
 struct txn_table {
 	struct txn_hnode **b[2];
-	size_t size[2];   /* power of two, 0 = unused */
+	size_t size[2]; /* power of two, 0 = unused */
 	size_t used;
-	size_t rehash;    /* next bucket of b[0] to move while b[1] is in use */
+	size_t rehash; /* next bucket of b[0] to move while b[1] is in use */
 };
 
 typedef bool (*txn_match_fn)(const struct txn_hnode *n, const void *arg);
@@ -45,11 +45,11 @@ size_t txn_table_sum(const struct txn_table *t, size_t (*fn)(const struct txn_hn
 /* ---- states ---- */
 enum txn_state {
 	TXN_S_TRYING = 0, /* non-INVITE server before any response; client non-INVITE */
-	TXN_S_CALLING,    /* INVITE client */
+	TXN_S_CALLING,	  /* INVITE client */
 	TXN_S_PROCEEDING,
 	TXN_S_COMPLETED,
-	TXN_S_CONFIRMED,  /* INVITE server */
-	TXN_S_ACCEPTED,   /* RFC 6026 */
+	TXN_S_CONFIRMED, /* INVITE server */
+	TXN_S_ACCEPTED,	 /* RFC 6026 */
 	TXN_S_TERMINATED,
 };
 
@@ -60,10 +60,10 @@ struct txn_layer {
 	struct txn_user tu;
 	void *tu_arg;
 	struct timer_wheel *wheel;
-	struct event *ev;        /* the one libevent timer driving the wheel */
+	struct event *ev; /* the one libevent timer driving the wheel */
 	struct txn_table servers;
 	struct txn_table clients;
-	struct txn_table conns;  /* stream clients awaiting a final, by conn_id */
+	struct txn_table conns; /* stream clients awaiting a final, by conn_id */
 	size_t n_servers, n_clients;
 	bool freeing;
 };
@@ -72,39 +72,39 @@ struct txn_server {
 	struct txn_hnode node;
 	struct txn_layer *L;
 	struct sip_msg *req;
-	char *last;              /* last response sent (for retransmission) */
+	char *last; /* last response sent (for retransmission) */
 	size_t last_len;
-	struct str to_tag;       /* RFC 2543 INVITE: To tag of our final (malloc'd) */
+	struct str to_tag; /* RFC 2543 INVITE: To tag of our final (malloc'd) */
 	void *user;
-	struct timer t_retx;     /* G */
-	struct timer t_end;      /* H, I, J, L */
+	struct timer t_retx; /* G */
+	struct timer t_end;  /* H, I, J, L */
 	uint32_t retx_ms;
 	int status;
 	uint8_t state;
-	uint8_t key_method;      /* enum sip_method; ACK stored as INVITE */
-	bool cookie;             /* RFC 3261 branch (else RFC 2543 matching) */
+	uint8_t key_method; /* enum sip_method; ACK stored as INVITE */
+	bool cookie;	    /* RFC 3261 branch (else RFC 2543 matching) */
 	bool reliable;
-	bool trusted;            /* sent by a configured peer (its Via maddr counts) */
-	struct tp_packet src;    /* buf/len NULL */
+	bool trusted;	      /* sent by a configured peer (its Via maddr counts) */
+	struct tp_packet src; /* buf/len NULL */
 };
 
 struct txn_client {
 	struct txn_hnode node;
-	struct txn_hnode cnode;  /* in L->conns while waiting on a stream */
+	struct txn_hnode cnode; /* in L->conns while waiting on a stream */
 	struct txn_layer *L;
 	char *buf;
 	size_t len;
-	char *ack;               /* ACK for a non-2xx final (§17.1.1.3) */
+	char *ack; /* ACK for a non-2xx final (§17.1.1.3) */
 	size_t ack_len;
 	void *user;
-	struct timer t_retx;     /* A, E */
-	struct timer t_end;      /* B, F, D, K, M, and zero-delay transport failure */
+	struct timer t_retx; /* A, E */
+	struct timer t_end;  /* B, F, D, K, M, and zero-delay transport failure */
 	uint32_t retx_ms;
 	int status;
 	uint8_t state;
 	uint8_t method;
 	bool released;
-	bool busy;               /* inside a TU callback: release must not free */
+	bool busy; /* inside a TU callback: release must not free */
 	bool in_conns;
 	bool in_table;
 	struct tp_dest dest;
@@ -140,10 +140,22 @@ void txn_client_destroy(struct txn_client *ct);
 bool txn_server_is_live(const struct txn_server *st);
 bool txn_client_is_live(const struct txn_client *ct);
 
-static inline uint64_t txn_t1(const struct txn_layer *L) { return L->cfg.t1_ms; }
-static inline uint64_t txn_t2(const struct txn_layer *L) { return L->cfg.t2_ms; }
-static inline uint64_t txn_t4(const struct txn_layer *L) { return L->cfg.t4_ms; }
+static inline uint64_t txn_t1(const struct txn_layer *L)
+{
+	return L->cfg.t1_ms;
+}
+static inline uint64_t txn_t2(const struct txn_layer *L)
+{
+	return L->cfg.t2_ms;
+}
+static inline uint64_t txn_t4(const struct txn_layer *L)
+{
+	return L->cfg.t4_ms;
+}
 /* Timers B, F, H, J (unreliable) and RFC 6026 L, M. */
-static inline uint64_t txn_64t1(const struct txn_layer *L) { return 64ull * L->cfg.t1_ms; }
+static inline uint64_t txn_64t1(const struct txn_layer *L)
+{
+	return 64ull * L->cfg.t1_ms;
+}
 
 #endif

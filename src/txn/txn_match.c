@@ -110,11 +110,10 @@ static bool client_match(const struct txn_hnode *n, const void *arg)
 	       str_case_eq(str_make(ct->branch, ct->branch_len), p->branch);
 }
 
-struct txn_client *txn_client_lookup(struct txn_layer *L, struct str branch,
-				     enum sip_method method)
+struct txn_client *txn_client_lookup(struct txn_layer *L, struct str branch, enum sip_method method)
 {
 	struct client_probe p = {branch, method};
 	struct txn_hnode *n =
-		txn_table_find(&L->clients, txn_client_hash(branch), client_match, &p);
+	    txn_table_find(&L->clients, txn_client_hash(branch), client_match, &p);
 	return n ? container_of(n, struct txn_client, node) : NULL;
 }

@@ -110,14 +110,12 @@ int txn_server_reply(struct txn_server *st, int status, const char *buf, size_t 
 	struct txn_layer *L = st->L;
 	switch (st->state) {
 	case TXN_S_TRYING:
-	case TXN_S_PROCEEDING:
-		break;
+	case TXN_S_PROCEEDING: break;
 	case TXN_S_ACCEPTED:
 		if (status >= 200 && status < 300)
 			break; /* RFC 6026 §7.1: more 2xx may follow */
 		return -EINVAL;
-	default:
-		return -EINVAL; /* a final was sent already */
+	default: return -EINVAL; /* a final was sent already */
 	}
 	timer_wheel_set_now(L->wheel, txn_layer_now(L)); /* Timers G/H/J/L from now */
 	char *copy = malloc(len);
@@ -154,8 +152,7 @@ int txn_server_reply(struct txn_server *st, int status, const char *buf, size_t 
 	} else {
 		/* §17.2.2: Completed, Timer J = 64*T1 (0 on reliable). */
 		st->state = TXN_S_COMPLETED;
-		timer_start(L->wheel, &st->t_end, st->reliable ? 0 : txn_64t1(L),
-			    server_end_fired);
+		timer_start(L->wheel, &st->t_end, st->reliable ? 0 : txn_64t1(L), server_end_fired);
 	}
 	return r;
 }
@@ -165,9 +162,7 @@ static void server_retransmission(struct txn_server *st)
 {
 	switch (st->state) {
 	case TXN_S_PROCEEDING:
-	case TXN_S_COMPLETED:
-		server_send_last(st);
-		break;
+	case TXN_S_COMPLETED: server_send_last(st); break;
 	default:
 		/* Trying: nothing to repeat yet. Confirmed: absorbed. Accepted:
 		 * RFC 6026 §7.1, absorbed; the TU retransmits 2xx itself. */
@@ -190,8 +185,7 @@ static void server_ack(struct txn_layer *L, struct txn_server *st, struct sip_ms
 		/* §17.2.1: Confirmed; Timer I = T4 absorbs ACK retransmissions. */
 		st->state = TXN_S_CONFIRMED;
 		timer_stop(L->wheel, &st->t_retx);
-		timer_start(L->wheel, &st->t_end, st->reliable ? 0 : txn_t4(L),
-			    server_end_fired);
+		timer_start(L->wheel, &st->t_end, st->reliable ? 0 : txn_t4(L), server_end_fired);
 	}
 	sip_msg_free(ack); /* Confirmed: absorbed; Proceeding: meaningless */
 }
@@ -275,12 +269,9 @@ bool txn_server_is_live(const struct txn_server *st)
 {
 	switch (st->state) {
 	case TXN_S_TRYING:
-	case TXN_S_PROCEEDING:
-		return true;
-	case TXN_S_COMPLETED:
-		return is_invite(st) && !st->reliable;
-	default:
-		return false;
+	case TXN_S_PROCEEDING: return true;
+	case TXN_S_COMPLETED: return is_invite(st) && !st->reliable;
+	default: return false;
 	}
 }
 

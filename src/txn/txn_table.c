@@ -7,7 +7,7 @@
 
 #include "txn/txn_internal.h"
 
-#define TXN_TABLE_MIN 64
+#define TXN_TABLE_MIN	64
 #define TXN_REHASH_STEP 8
 
 void txn_table_init(struct txn_table *t)

@@ -20,7 +20,7 @@ struct arena {
 	size_t pad; /* keeps the first block that follows 16-byte aligned */
 };
 
-#define ARENA_ALIGN 16u
+#define ARENA_ALIGN	16u
 #define ARENA_MAX_BLOCK (64u * 1024u)
 
 struct arena *arena_new(size_t first_block)
@@ -112,4 +112,7 @@ void arena_reset(struct arena *a)
 	a->total_used = 0;
 }
 
-size_t arena_used(const struct arena *a) { return a->total_used; }
+size_t arena_used(const struct arena *a)
+{
+	return a->total_used;
+}

@@ -24,9 +24,15 @@ void log_setup(enum log_level level, bool to_syslog, const char *ident)
 	log_state.syslog = to_syslog;
 }
 
-void log_set_level(enum log_level level) { log_state.level = level; }
+void log_set_level(enum log_level level)
+{
+	log_state.level = level;
+}
 
-bool log_enabled(enum log_level level) { return level <= log_state.level; }
+bool log_enabled(enum log_level level)
+{
+	return level <= log_state.level;
+}
 
 const char *log_level_name(enum log_level level)
 {

@@ -16,16 +16,16 @@ int log_level_parse(const char *name, enum log_level *out);
 const char *log_level_name(enum log_level level);
 
 void log_event(enum log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
-#define LOG_AT(lvl, event, ...)                                                \
-	do {                                                                   \
-		if (log_enabled(lvl))                                          \
-			log_event(lvl, event, __VA_ARGS__);                    \
+#define LOG_AT(lvl, event, ...)                                                                    \
+	do {                                                                                       \
+		if (log_enabled(lvl))                                                              \
+			log_event(lvl, event, __VA_ARGS__);                                        \
 	} while (0)
 #define LOG_ERROR(event, ...) LOG_AT(LOG_LEVEL_ERROR, event, __VA_ARGS__)
-#define LOG_WARN(event, ...) LOG_AT(LOG_LEVEL_WARN, event, __VA_ARGS__)
-#define LOG_INFO(event, ...) LOG_AT(LOG_LEVEL_INFO, event, __VA_ARGS__)
+#define LOG_WARN(event, ...)  LOG_AT(LOG_LEVEL_WARN, event, __VA_ARGS__)
+#define LOG_INFO(event, ...)  LOG_AT(LOG_LEVEL_INFO, event, __VA_ARGS__)
 #define LOG_DEBUG(event, ...) LOG_AT(LOG_LEVEL_DEBUG, event, __VA_ARGS__)
 
 #endif

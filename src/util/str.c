@@ -32,7 +32,10 @@ bool str_case_prefix(struct str s, const char *prefix)
 	return s.len >= n && str_case_eq(str_make(s.p, n), str_make(prefix, n));
 }
 
-static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 struct str str_trim(struct str s)
 {

@@ -15,7 +15,7 @@ struct str {
 };
 
 #define STR_LIT(s) ((struct str){(s), sizeof(s) - 1})
-#define STR_NULL ((struct str){NULL, 0})
+#define STR_NULL   ((struct str){NULL, 0})
 #define STR_FMT(s) (int)(s).len, ((s).p ? (s).p : "")
 
 static inline struct str str_make(const char *p, size_t len)
@@ -28,10 +28,16 @@ static inline struct str str_cstr(const char *c)
 	return (struct str){c, c ? strlen(c) : 0};
 }
 
-static inline bool str_empty(struct str s) { return s.len == 0; }
+static inline bool str_empty(struct str s)
+{
+	return s.len == 0;
+}
 
 /* A slice that points somewhere, even at zero length ("tag=" vs no tag). */
-static inline bool str_present(struct str s) { return s.p != NULL; }
+static inline bool str_present(struct str s)
+{
+	return s.p != NULL;
+}
 
 bool str_eq(struct str a, struct str b);
 bool str_case_eq(struct str a, struct str b);

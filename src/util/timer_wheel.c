@@ -12,20 +12,20 @@
 #include <time.h>
 
 #define TW_LEVELS 4
-#define TW_BITS 8
-#define TW_SLOTS (1u << TW_BITS)
-#define TW_MASK (TW_SLOTS - 1)
-#define TW_WORDS (TW_SLOTS / 64)
+#define TW_BITS	  8
+#define TW_SLOTS  (1u << TW_BITS)
+#define TW_MASK	  (TW_SLOTS - 1)
+#define TW_WORDS  (TW_SLOTS / 64)
 /* Largest delay representable in the top level, in ticks (2^32 - 1). */
 #define TW_MAX_TICKS ((1ull << (TW_BITS * TW_LEVELS)) - 1)
 
 struct timer_wheel {
-	uint64_t now;   /* ms, the latest time passed to advance (or new) */
-	uint64_t cur;   /* tick being processed: ticks < cur have fully fired */
-	unsigned tick;  /* ms per tick */
-	size_t count;   /* pending timers */
+	uint64_t now;	  /* ms, the latest time passed to advance (or new) */
+	uint64_t cur;	  /* tick being processed: ticks < cur have fully fired */
+	unsigned tick;	  /* ms per tick */
+	size_t count;	  /* pending timers */
 	uint64_t wake_at; /* ms the owner wakes at (last next_delay), UINT64_MAX none */
-	bool advancing;   /* inside timer_wheel_advance: the owner re-arms after it */
+	bool advancing;	  /* inside timer_wheel_advance: the owner re-arms after it */
 	timer_wheel_notify_fn notify;
 	void *notify_arg;
 	/* Set bit = slot may be non-empty; cleared lazily when found empty. */

@@ -16,7 +16,7 @@ typedef void (*timer_fn)(struct timer *t);
 
 struct timer {
 	struct timer *next, *prev; /* NULL prev = not pending */
-	uint64_t expires;          /* ms, monotonic */
+	uint64_t expires;	   /* ms, monotonic */
 	timer_fn fn;
 };
 
@@ -42,7 +42,10 @@ static inline void timer_init(struct timer *t)
 /* (Re)arms t to fire fn after delay_ms from the wheel's current time. */
 void timer_start(struct timer_wheel *w, struct timer *t, uint64_t delay_ms, timer_fn fn);
 void timer_stop(struct timer_wheel *w, struct timer *t);
-static inline bool timer_pending(const struct timer *t) { return t->prev != NULL; }
+static inline bool timer_pending(const struct timer *t)
+{
+	return t->prev != NULL;
+}
 
 /* Fires, in expiry order, every timer due at or before now_ms. A callback may
  * start or stop any timer, itself included. Returns the number fired. */

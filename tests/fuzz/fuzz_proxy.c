@@ -59,7 +59,7 @@ enum {
 	FZ_OPS
 };
 
-#define FZ_SLOTS      3       /* TCP connections per source */
+#define FZ_SLOTS      3	      /* TCP connections per source */
 #define FZ_EXTRA_MAX  8192    /* header text of a REPLY (harness_reply builds 16 KB) */
 #define FZ_DRAIN_MS   600000u /* the end: long enough for Timer C (180 s) and 64*T1 */
 #define FZ_MAX_SEEN   64
@@ -87,8 +87,8 @@ static const char *const fz_trusted_ips[] = {"127.0.0.3", "127.0.0.4", "127.0.0.
 static const char *const fz_server_ips[] = {"127.0.0.3", "127.0.0.4"};
 
 static const uint32_t fz_steps[] = {10, 100, 500, 4000, 32000, 64000, 180000};
-static const char *const fz_methods[] = {"BYE",    "ACK",    "INVITE", "INFO",
-                                         "UPDATE", "NOTIFY", "PRACK",  "MESSAGE"};
+static const char *const fz_methods[] = {"BYE",	   "ACK",    "INVITE", "INFO",
+					 "UPDATE", "NOTIFY", "PRACK",  "MESSAGE"};
 
 struct fz {
 	struct harness *h;
@@ -100,7 +100,7 @@ struct fz {
 	bool trusted_request; /* a trusted source sent a request: anything may follow */
 	union tp_sockaddr seen[FZ_MAX_SEEN]; /* untrusted IPs that sent something */
 	size_t n_seen;
-	size_t checked;   /* captured messages checked for the relay rule */
+	size_t checked;	  /* captured messages checked for the relay rule */
 	unsigned dialogs; /* DIALOG requests so far (unique branch and CSeq) */
 };
 
@@ -193,8 +193,8 @@ static void fz_trace(const struct harness_out *o, uint64_t now)
 	char a[64];
 	size_t line = o->buf ? strcspn(o->buf, "\r\n") : 0;
 	fprintf(stderr, "fuzz_proxy: t=%llu out %s%s %.*s\n", (unsigned long long)now,
-	        o->conn_id ? "tcp:" : "", tp_addr_str(&o->dest.addr, a, sizeof(a)), (int)line,
-	        o->buf ? o->buf : "");
+		o->conn_id ? "tcp:" : "", tp_addr_str(&o->dest.addr, a, sizeof(a)), (int)line,
+		o->buf ? o->buf : "");
 }
 
 /* The open-relay property over what the proxy sent since the last check. */
@@ -211,8 +211,8 @@ static void fz_check_relay(struct fz *f)
 		if (!fz_may_reach(f, &o->dest.addr)) {
 			char a[64];
 			fprintf(stderr,
-			        "fuzz_proxy: open relay: untrusted input sent to %s:\n%.*s\n",
-			        tp_addr_str(&o->dest.addr, a, sizeof(a)), (int)o->len, o->buf);
+				"fuzz_proxy: open relay: untrusted input sent to %s:\n%.*s\n",
+				tp_addr_str(&o->dest.addr, a, sizeof(a)), (int)o->len, o->buf);
 			__builtin_trap();
 		}
 	}
@@ -318,7 +318,7 @@ static bool fz_reply(struct fz *f, bool from_source)
 	}
 	static char buf[16384];
 	size_t n = sip_build_response(o->msg, status, NULL, STR_LIT("h-uas-tag"), str_cstr(extra),
-	                              buf, sizeof(buf));
+				      buf, sizeof(buf));
 	if (n)
 		fz_send(f, src, tp, buf, n);
 	return true;
@@ -457,9 +457,9 @@ static void fz_check_idle(struct fz *f)
 	harness_stats(f->h, &s);
 	if (s.contexts_active || s.txn_server_active || s.txn_client_active) {
 		fprintf(stderr,
-		        "fuzz_proxy: still active 10 min after the last input: contexts=%zu "
-		        "server txns=%zu client txns=%zu\n",
-		        s.contexts_active, s.txn_server_active, s.txn_client_active);
+			"fuzz_proxy: still active 10 min after the last input: contexts=%zu "
+			"server txns=%zu client txns=%zu\n",
+			s.contexts_active, s.txn_server_active, s.txn_client_active);
 		__builtin_trap();
 	}
 }
@@ -497,9 +497,9 @@ static struct harness *fz_harness(struct dns_stub **dns)
 		if (!stub)
 			__builtin_trap();
 		snprintf(conf, sizeof(conf),
-		         "dns = { servers = \"127.0.0.1:%u\"; timeout = 60000; tries = 1;"
-		         " cache-size = 0; };\n",
-		         dns_stub_port(stub));
+			 "dns = { servers = \"127.0.0.1:%u\"; timeout = 60000; tries = 1;"
+			 " cache-size = 0; };\n",
+			 dns_stub_port(stub));
 		h = harness_new(conf);
 		if (!h)
 			__builtin_trap();

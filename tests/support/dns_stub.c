@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DNS_HDR       12
+#define DNS_HDR	      12
 #define DNS_TYPE_A    1
 #define DNS_TYPE_AAAA 28
-#define DNS_TTL       60
+#define DNS_TTL	      60
 
 struct dns_stub {
 	int fd;
@@ -66,7 +66,7 @@ static size_t question_end(const unsigned char *q, size_t n)
 }
 
 static size_t build_answer(const unsigned char *q, size_t n, enum dns_stub_answer how,
-                           unsigned char *out, size_t cap)
+			   unsigned char *out, size_t cap)
 {
 	size_t qend = question_end(q, n);
 	if (n < DNS_HDR || (q[2] & 0x80) || q[4] != 0 || q[5] != 1 || !qend || qend + 32 > cap)
@@ -74,8 +74,8 @@ static size_t build_answer(const unsigned char *q, size_t n, enum dns_stub_answe
 	memcpy(out, q, qend);
 	unsigned qtype = (unsigned)q[qend - 4] << 8 | q[qend - 3];
 	out[2] = (unsigned char)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD kept; AA, TC clear */
-	out[3] = 0x80;                                  /* RA, RCODE 0 */
-	memset(out + 6, 0, 6);                          /* ANCOUNT, NSCOUNT, ARCOUNT */
+	out[3] = 0x80;					/* RA, RCODE 0 */
+	memset(out + 6, 0, 6);				/* ANCOUNT, NSCOUNT, ARCOUNT */
 	if (how == DNS_STUB_NXDOMAIN) {
 		out[3] |= 3;
 		return qend;
@@ -96,7 +96,7 @@ static size_t build_answer(const unsigned char *q, size_t n, enum dns_stub_answe
 	size_t i = qend;
 	const unsigned char rr[] = {
 	    0xc0,    DNS_HDR, (unsigned char)(qtype >> 8), (unsigned char)qtype, 0, 1, 0, 0, 0,
-	    DNS_TTL, 0,       (unsigned char)alen};
+	    DNS_TTL, 0,	      (unsigned char)alen};
 	memcpy(out + i, rr, sizeof(rr));
 	i += sizeof(rr);
 	memcpy(out + i, addr, alen);

@@ -20,23 +20,23 @@
 /* The base config, one top-level group per entry: a group the caller's extra
  * text defines replaces the base's (libconfig refuses a group twice). */
 static const char *const harness_groups[] = {
-	"proxy = { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060;\n"
-	"  transports = [ \"udp\", \"tcp\" ];\n"
-	"  listen = ( { transport = \"udp\"; address = \"::1\"; port = 5060; },\n"
-	"             { transport = \"tcp\"; address = \"::1\"; port = 5060; } ); };\n",
-	"cluster = {\n"
-	"  proxies = ( { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060; },\n"
-	"              { name = \"h-peer\"; sip-address = \"127.0.0.6\"; sip-port = 5060; } );\n"
-	"  sip-servers = ( { name = \"s1\"; sip-address = \"127.0.0.3\"; sip-port = 5090;\n"
-	"    backup-sip-address = \"127.0.0.4\"; transport = \"udp\"; oos-check = 0; } );\n"
-	"  sbcs = ( { name = \"sbc\"; sip-address = \"127.0.0.7\"; } );\n"
-	"};\n",
-	"sip = { t1 = 500; timer-c = 180000; };\n",
-	"registrar = { domains = [ \"sipproxy.test\" ]; };\n",
-	"dns = { servers = \"127.0.0.1:9\"; timeout = 100; tries = 1; };\n",
-	"log = { level = \"error\"; };\n",
-	"admin = { port = 0; };\n",
-	"shutdown-timeout = 1;\n",
+    "proxy = { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060;\n"
+    "  transports = [ \"udp\", \"tcp\" ];\n"
+    "  listen = ( { transport = \"udp\"; address = \"::1\"; port = 5060; },\n"
+    "             { transport = \"tcp\"; address = \"::1\"; port = 5060; } ); };\n",
+    "cluster = {\n"
+    "  proxies = ( { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060; },\n"
+    "              { name = \"h-peer\"; sip-address = \"127.0.0.6\"; sip-port = 5060; } );\n"
+    "  sip-servers = ( { name = \"s1\"; sip-address = \"127.0.0.3\"; sip-port = 5090;\n"
+    "    backup-sip-address = \"127.0.0.4\"; transport = \"udp\"; oos-check = 0; } );\n"
+    "  sbcs = ( { name = \"sbc\"; sip-address = \"127.0.0.7\"; } );\n"
+    "};\n",
+    "sip = { t1 = 500; timer-c = 180000; };\n",
+    "registrar = { domains = [ \"sipproxy.test\" ]; };\n",
+    "dns = { servers = \"127.0.0.1:9\"; timeout = 100; tries = 1; };\n",
+    "log = { level = \"error\"; };\n",
+    "admin = { port = 0; };\n",
+    "shutdown-timeout = 1;\n",
 };
 
 /* Does text set the top-level key that group starts with ("name =")? */
@@ -135,10 +135,10 @@ struct harness *harness_new(const char *extra)
 	h->now = 1000000;
 	h->base = event_base_new();
 	struct proxy_env env = {
-		.capture = harness_capture,
-		.capture_arg = h,
-		.now_ms = harness_clock,
-		.clock_arg = h,
+	    .capture = harness_capture,
+	    .capture_arg = h,
+	    .now_ms = harness_clock,
+	    .clock_arg = h,
 	};
 	h->app = h->base ? app_new(h->base, &h->cfg, &env, err, sizeof(err)) : NULL;
 	if (!h->app || app_start(h->app, err, sizeof(err)) < 0) {
@@ -296,14 +296,13 @@ const struct harness_out *harness_sent_elsewhere(const struct harness *h,
 	return NULL;
 }
 
-void harness_reply(struct harness *h, const struct harness_out *out, int status,
-		   const char *extra)
+void harness_reply(struct harness *h, const struct harness_out *out, int status, const char *extra)
 {
 	if (!out || !out->msg || !out->msg->is_request)
 		return;
 	char buf[16384];
-	size_t n = sip_build_response(out->msg, status, NULL, STR_LIT("h-uas-tag"),
-				      str_cstr(extra), buf, sizeof(buf));
+	size_t n = sip_build_response(out->msg, status, NULL, STR_LIT("h-uas-tag"), str_cstr(extra),
+				      buf, sizeof(buf));
 	if (!n)
 		return;
 	if (tp_proto_is_stream(out->dest.proto) && out->conn_id)
@@ -314,7 +313,7 @@ void harness_reply(struct harness *h, const struct harness_out *out, int status,
 
 /* Appends printf output to buf (len tracks it; on overflow len goes past cap). */
 static void bw_printf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void bw_printf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 {
 	va_list ap;

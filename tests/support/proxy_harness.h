@@ -18,17 +18,17 @@
 #include "sip/msg.h"
 #include "transport/transport.h"
 
-#define HARNESS_PROXY "127.0.0.1:5060"
+#define HARNESS_PROXY  "127.0.0.1:5060"
 #define HARNESS_SERVER "127.0.0.3:5090"
 #define HARNESS_BACKUP "127.0.0.4:5090"
-#define HARNESS_PEER "127.0.0.6:5060"
-#define HARNESS_SBC "127.0.0.7"
+#define HARNESS_PEER   "127.0.0.6:5060"
+#define HARNESS_SBC    "127.0.0.7"
 
 /* One message the proxy sent. */
 struct harness_out {
 	struct tp_dest dest;
-	uint64_t conn_id;  /* stream used, 0 for UDP */
-	char *buf;         /* NUL-terminated copy */
+	uint64_t conn_id; /* stream used, 0 for UDP */
+	char *buf;	  /* NUL-terminated copy */
 	size_t len;
 	struct sip_msg *msg; /* parsed (NULL if it does not parse) */
 };
@@ -80,8 +80,7 @@ const struct harness_out *harness_sent_elsewhere(const struct harness *h,
  * response carries out's Via/From/To/Call-ID/CSeq, a To tag for a final,
  * extra header lines (may be NULL) and comes back from out's destination
  * (over its connection when out went over one). */
-void harness_reply(struct harness *h, const struct harness_out *out, int status,
-		   const char *extra);
+void harness_reply(struct harness *h, const struct harness_out *out, int status, const char *extra);
 
 /* The other end of the dialog out set up sends an in-dialog request (RFC
  * 3261 §12.2.1.1) from out's destination, over its connection when out went

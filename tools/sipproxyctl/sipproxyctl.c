@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define CTL_DEFAULT_ADDR "127.0.0.1:8060"
-#define CTL_TIMEOUT_MS 10000
+#define CTL_TIMEOUT_MS	 10000
 #define CTL_MAX_RESPONSE (64u << 20)
 
 static void usage(FILE *out)
@@ -197,15 +197,9 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt(argc, argv, "a:h")) != -1) {
 		switch (opt) {
-		case 'a':
-			addr = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
+		case 'a': addr = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
 		}
 	}
 	if (optind >= argc) {

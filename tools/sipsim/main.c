@@ -19,15 +19,16 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: sipsim [--listen ADDR:PORT] [--role active|backup] [--control-port N]\n"
-		"              [--realm R] [--users FILE] [--max-expires S] [--answer-delay-ms MS]\n"
-		"              [--call AOR --via-proxy HOST:PORT [--calls N] [--hold-ms MS]\n"
-		"               [--transport udp|tcp]] [--verbose]\n");
+	fprintf(
+	    stderr,
+	    "usage: sipsim [--listen ADDR:PORT] [--role active|backup] [--control-port N]\n"
+	    "              [--realm R] [--users FILE] [--max-expires S] [--answer-delay-ms MS]\n"
+	    "              [--call AOR --via-proxy HOST:PORT [--calls N] [--hold-ms MS]\n"
+	    "               [--transport udp|tcp]] [--verbose]\n");
 }
 
-void sim_log_msg(const struct sim *s, const char *dir, const struct sim_peer *peer,
-		 const char *buf, size_t len)
+void sim_log_msg(const struct sim *s, const char *dir, const struct sim_peer *peer, const char *buf,
+		 size_t len)
 {
 	if (!s->o.verbose)
 		return;
@@ -94,25 +95,28 @@ static int control_start(struct sim *s)
 static int parse_opts(struct sim *s, int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"role", required_argument, NULL, 'r'},
-		{"control-port", required_argument, NULL, 'C'},
-		{"realm", required_argument, NULL, 'R'},
-		{"users", required_argument, NULL, 'u'},
-		{"max-expires", required_argument, NULL, 'x'},
-		{"answer-delay-ms", required_argument, NULL, 'd'},
-		{"call", required_argument, NULL, 'c'},
-		{"via-proxy", required_argument, NULL, 'p'},
-		{"calls", required_argument, NULL, 'n'},
-		{"hold-ms", required_argument, NULL, 'h'},
-		{"transport", required_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, '?'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"control-port", required_argument, NULL, 'C'},
+	    {"realm", required_argument, NULL, 'R'},
+	    {"users", required_argument, NULL, 'u'},
+	    {"max-expires", required_argument, NULL, 'x'},
+	    {"answer-delay-ms", required_argument, NULL, 'd'},
+	    {"call", required_argument, NULL, 'c'},
+	    {"via-proxy", required_argument, NULL, 'p'},
+	    {"calls", required_argument, NULL, 'n'},
+	    {"hold-ms", required_argument, NULL, 'h'},
+	    {"transport", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, '?'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sim_opts *o = &s->o;
-	*o = (struct sim_opts){.listen = "127.0.0.1:5090", .role = "active",
-			       .realm = "sipproxy.test", .max_expires = 3600, .calls = 1,
+	*o = (struct sim_opts){.listen = "127.0.0.1:5090",
+			       .role = "active",
+			       .realm = "sipproxy.test",
+			       .max_expires = 3600,
+			       .calls = 1,
 			       .hold_ms = 500};
 	int c;
 	while ((c = getopt_long(argc, argv, "v", longs, NULL)) != -1) {

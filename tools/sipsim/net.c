@@ -114,8 +114,8 @@ static void sim_udp_read(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < 64; i++) {
 		struct sim_peer peer = {.proto = SIM_UDP};
 		peer.alen = sizeof(peer.addr);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer.addr,
-				     &peer.alen);
+		ssize_t n =
+		    recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer.addr, &peer.alen);
 		if (n < 0)
 			return;
 		/* Keep-alive CRLFs (RFC 5626 §4.4.1) are not messages. */
@@ -201,12 +201,11 @@ static struct sim_conn *sim_conn_new(struct sim *s, struct bufferevent *bev,
 	return c;
 }
 
-static void sim_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-		       int alen, void *arg)
+static void sim_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int alen,
+		       void *arg)
 {
 	struct sim *s = arg;
-	struct bufferevent *bev =
-		bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev || !sim_conn_new(s, bev, sa, (socklen_t)alen)) {
 		if (bev)
 			bufferevent_free(bev);
@@ -227,7 +226,7 @@ int sim_net_send(struct sim *s, struct sim_peer *peer, const char *buf, size_t l
 	if (!c) {
 		/* RFC 3261 §18.2.2: the connection is gone, open a new one. */
 		struct bufferevent *bev =
-			bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		    bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
 		if (!bev)
 			return -1;
 		if (bufferevent_socket_connect(bev, (struct sockaddr *)&peer->addr,

@@ -138,8 +138,8 @@ static void reply(struct sim *s, const struct sim_peer *peer, const struct sip_m
 {
 	char out[8192], tag[17];
 	sip_random_token(tag, 10);
-	size_t n = sim_build_response(m, status, str_cstr(tag), str_cstr(extra), STR_NULL,
-				      STR_NULL, out, sizeof(out));
+	size_t n = sim_build_response(m, status, str_cstr(tag), str_cstr(extra), STR_NULL, STR_NULL,
+				      out, sizeof(out));
 	sim_uas_reply(s, peer, m, out, n);
 }
 
@@ -159,14 +159,13 @@ static void challenge(struct sim *s, const struct sim_peer *peer, const struct s
 static int check_credentials(struct sim *s, const struct sip_msg *m, bool *stale)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION);
-	struct str user, realm, nonce, uri, resp, qop = STR_NULL, nc = STR_NULL,
-						  cnonce = STR_NULL, alg;
+	struct str user, realm, nonce, uri, resp, qop = STR_NULL, nc = STR_NULL, cnonce = STR_NULL,
+						  alg;
 	if (!h || !str_case_prefix(h->value, "Digest"))
 		return -1;
 	if (!digest_param(h->value, "username", &user) ||
-	    !digest_param(h->value, "realm", &realm) ||
-	    !digest_param(h->value, "nonce", &nonce) || !digest_param(h->value, "uri", &uri) ||
-	    !digest_param(h->value, "response", &resp))
+	    !digest_param(h->value, "realm", &realm) || !digest_param(h->value, "nonce", &nonce) ||
+	    !digest_param(h->value, "uri", &uri) || !digest_param(h->value, "response", &resp))
 		return 403;
 	if (digest_param(h->value, "algorithm", &alg) && !str_case_eq_cstr(alg, "MD5"))
 		return -1;
@@ -193,9 +192,9 @@ static int check_credentials(struct sim *s, const struct sip_msg *m, bool *stale
 		if (!str_case_eq_cstr(qop, "auth") || !digest_param(h->value, "nc", &nc) ||
 		    !digest_param(h->value, "cnonce", &cnonce))
 			return 403;
-		struct str p3[11] = {str_cstr(ha1), STR_LIT(":"), nonce, STR_LIT(":"), nc,
-				     STR_LIT(":"),  cnonce,       STR_LIT(":"), qop, STR_LIT(":"),
-				     str_cstr(ha2)};
+		struct str p3[11] = {
+		    str_cstr(ha1), STR_LIT(":"), nonce, STR_LIT(":"), nc,	    STR_LIT(":"),
+		    cnonce,	   STR_LIT(":"), qop,	STR_LIT(":"), str_cstr(ha2)};
 		md5_hex(p3, 11, want);
 	} else {
 		struct str p3[5] = {str_cstr(ha1), STR_LIT(":"), nonce, STR_LIT(":"),

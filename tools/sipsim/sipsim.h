@@ -33,7 +33,7 @@ struct sim_user {
 	struct sim_user *next;
 };
 
-#define SIM_TXN_BUCKETS 256
+#define SIM_TXN_BUCKETS	 256
 #define SIM_TXN_LIFETIME 32 /* s: 64*T1, RFC 3261 §17.2 */
 
 struct sim_txn;
@@ -41,15 +41,15 @@ struct sim_conn;
 struct sim_uac;
 
 struct sim_opts {
-	const char *listen;        /* ADDR:PORT */
-	const char *role;          /* active|backup */
-	int control_port;          /* UDP control socket, 0 = none */
+	const char *listen; /* ADDR:PORT */
+	const char *role;   /* active|backup */
+	int control_port;   /* UDP control socket, 0 = none */
 	const char *realm;
 	const char *users_file;
 	unsigned max_expires;
 	unsigned answer_delay_ms;
-	const char *call_aor;      /* --call */
-	const char *via_proxy;     /* HOST:PORT */
+	const char *call_aor;  /* --call */
+	const char *via_proxy; /* HOST:PORT */
 	unsigned calls;
 	unsigned hold_ms;
 	enum sim_proto call_proto; /* --transport for calling out */
@@ -116,7 +116,7 @@ void sim_uac_response(struct sim *s, const struct sim_peer *peer, struct sip_msg
 void sim_uac_free(struct sim *s);
 
 /* One key=value line per message with --verbose. */
-void sim_log_msg(const struct sim *s, const char *dir, const struct sim_peer *peer,
-		 const char *buf, size_t len);
+void sim_log_msg(const struct sim *s, const char *dir, const struct sim_peer *peer, const char *buf,
+		 size_t len);
 
 #endif

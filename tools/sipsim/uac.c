@@ -12,8 +12,8 @@
 #include "sip/build.h"
 #include "sipsim.h"
 
-#define T1_MS 500
-#define T2_MS 4000
+#define T1_MS	   500
+#define T2_MS	   4000
 #define TIMEOUT_MS (64 * T1_MS)
 
 enum uac_state { UAC_IDLE, UAC_CALLING, UAC_PROCEEDING, UAC_HOLDING, UAC_BYE };
@@ -26,7 +26,7 @@ struct sim_uac {
 	char call_id[64], from_tag[16], inv_branch[32], bye_branch[32];
 	char ruri[256];
 	struct sip_msg *invite; /* as sent, parsed: for the non-2xx ACK */
-	char req[8192];         /* last request sent (INVITE or BYE) for retransmission */
+	char req[8192];		/* last request sent (INVITE or BYE) for retransmission */
 	size_t req_len;
 	char ack[4096];
 	size_t ack_len;
@@ -65,8 +65,8 @@ static int uac_head(const struct sim_uac *u, char *out, size_t cap, const char *
 			"To: %s\r\n"
 			"Call-ID: %s\r\n"
 			"CSeq: %u %s\r\n",
-			method, ruri, uac_proto(u), v6 ? "[" : "", s->host, v6 ? "]" : "",
-			s->port, branch, u->routes, v6 ? "[" : "", s->host, v6 ? "]" : "", s->port,
+			method, ruri, uac_proto(u), v6 ? "[" : "", s->host, v6 ? "]" : "", s->port,
+			branch, u->routes, v6 ? "[" : "", s->host, v6 ? "]" : "", s->port,
 			u->from_tag, to, u->call_id, cseq, method);
 }
 
@@ -124,8 +124,8 @@ static void uac_bye(struct sim_uac *u)
 
 static void uac_done(struct sim_uac *u)
 {
-	bool ok = u->status >= 200 && u->status < 300 && u->bye_status >= 200 &&
-		  u->bye_status < 300;
+	bool ok =
+	    u->status >= 200 && u->status < 300 && u->bye_status >= 200 && u->bye_status < 300;
 	if (!ok)
 		u->failures++;
 	printf("call=%u status=%d bye=%d\n", u->idx, u->status, u->bye_status);
@@ -143,8 +143,7 @@ static void uac_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	u->waited_ms += u->proxy.proto == SIM_UDP ? u->rtx_ms : TIMEOUT_MS;
-	if (u->waited_ms >= TIMEOUT_MS || u->state == UAC_PROCEEDING ||
-	    u->proxy.proto == SIM_TCP) {
+	if (u->waited_ms >= TIMEOUT_MS || u->state == UAC_PROCEEDING || u->proxy.proto == SIM_TCP) {
 		/* §17.1.1.2 Timer B / §17.1.2.2 Timer F: 408 locally. */
 		if (u->state == UAC_BYE)
 			u->bye_status = 408;
@@ -229,8 +228,7 @@ void sim_uac_response(struct sim *s, const struct sim_peer *peer, struct sip_msg
 				uac_done(u);
 			}
 		}
-	} else if (u->state == UAC_BYE && str_eq(br, str_cstr(u->bye_branch)) &&
-		   m->status >= 200) {
+	} else if (u->state == UAC_BYE && str_eq(br, str_cstr(u->bye_branch)) && m->status >= 200) {
 		u->bye_status = m->status;
 		uac_done(u);
 	}

@@ -45,11 +45,14 @@ static char *dup_str(struct str v)
 	return p;
 }
 
-static unsigned txn_bucket(struct str call_id) { return str_hash(call_id) % SIM_TXN_BUCKETS; }
+static unsigned txn_bucket(struct str call_id)
+{
+	return str_hash(call_id) % SIM_TXN_BUCKETS;
+}
 
 /* branch NULL p: any branch (an ACK for a 2xx has its own branch, §17.1.1.3). */
-static struct sim_txn *txn_find(struct sim *s, struct str call_id, uint32_t cseq,
-				struct str method, struct str branch)
+static struct sim_txn *txn_find(struct sim *s, struct str call_id, uint32_t cseq, struct str method,
+				struct str branch)
 {
 	for (struct sim_txn *t = s->txns[txn_bucket(call_id)]; t; t = t->next)
 		if (t->cseq == cseq && str_eq(str_cstr(t->call_id), call_id) &&
@@ -159,8 +162,8 @@ size_t sim_build_response(const struct sip_msg *req, int status, struct str to_t
 			      STR_FMT(ctype));
 	if (h < 0 || (size_t)h >= sizeof(hdrs))
 		return 0;
-	size_t n = sip_build_response(req, status, NULL, to_tag, str_make(hdrs, (size_t)h), out,
-				      cap);
+	size_t n =
+	    sip_build_response(req, status, NULL, to_tag, str_make(hdrs, (size_t)h), out, cap);
 	if (!n || !body.len)
 		return n;
 	/* sip_build_response ends with an empty body: swap in ours. */
@@ -213,8 +216,8 @@ static void invite_send(struct sim_txn *t, int status)
 	if (status > 100 && status < 300) {
 		for (const struct sip_hdr *h = sip_msg_hdr(t->req, SIP_HDR_RECORD_ROUTE); h;
 		     h = h->next_id) {
-			int r = snprintf(extra + e, sizeof(extra) - (size_t)e, "Record-Route: %.*s\r\n",
-					 STR_FMT(h->value));
+			int r = snprintf(extra + e, sizeof(extra) - (size_t)e,
+					 "Record-Route: %.*s\r\n", STR_FMT(h->value));
 			if (r < 0 || (size_t)r >= sizeof(extra) - (size_t)e)
 				return;
 			e += r;
@@ -331,28 +334,20 @@ void sim_uas_request(struct sim *s, const struct sim_peer *peer, struct sip_msg 
 		else
 			reply_simple(s, peer, m, 503, "Retry-After: 5\r\n");
 		break;
-	case SIP_METHOD_REGISTER:
-		sim_register(s, peer, m);
-		break;
+	case SIP_METHOD_REGISTER: sim_register(s, peer, m); break;
 	case SIP_METHOD_INVITE:
 		if (on_invite(s, peer, m))
 			return;
 		reply_simple(s, peer, m, 500, "");
 		break;
-	case SIP_METHOD_CANCEL:
-		on_cancel(s, peer, m);
-		break;
+	case SIP_METHOD_CANCEL: on_cancel(s, peer, m); break;
 	case SIP_METHOD_BYE:
 	case SIP_METHOD_INFO:
 	case SIP_METHOD_MESSAGE:
 	case SIP_METHOD_UPDATE:
 	case SIP_METHOD_NOTIFY:
-	case SIP_METHOD_PRACK:
-		reply_simple(s, peer, m, 200, "");
-		break;
-	default:
-		reply_simple(s, peer, m, 501, "");
-		break;
+	case SIP_METHOD_PRACK: reply_simple(s, peer, m, 200, ""); break;
+	default: reply_simple(s, peer, m, 501, ""); break;
 	}
 	sip_msg_free(m);
 }

@@ -73,10 +73,10 @@ static int setup(void **state)
 	f->base = event_base_new();
 	assert_non_null(f->base);
 	struct admin_sources src = {
-		.proxy_stats = fake_proxy_stats,
-		.tp_stats = fake_tp_stats,
-		.name = "sipproxy-\"t\"",
-		.start_time = time(NULL) - 42,
+	    .proxy_stats = fake_proxy_stats,
+	    .tp_stats = fake_tp_stats,
+	    .name = "sipproxy-\"t\"",
+	    .start_time = time(NULL) - 42,
 	};
 	f->admin = admin_new(f->base, "127.0.0.1", 0, &src);
 	assert_non_null(f->admin);
@@ -153,8 +153,9 @@ static void test_health(void **state)
 	assert_non_null(strstr(f->resp, "Content-Type: application/json"));
 	/* The name is JSON-escaped (RFC 8259 §7); uptime counts from start_time. */
 	int up = -1;
-	assert_int_equal(sscanf(f->body, "{\"status\":\"ok\",\"name\":\"sipproxy-\\\"t\\\"\","
-				       "\"uptime_s\":%d}",
+	assert_int_equal(sscanf(f->body,
+				"{\"status\":\"ok\",\"name\":\"sipproxy-\\\"t\\\"\","
+				"\"uptime_s\":%d}",
 				&up),
 			 1);
 	assert_true(up >= 42);
@@ -307,14 +308,14 @@ static void test_garbage_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_health_draining, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
-		cmocka_unit_test(test_metrics_format_families),
-		cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_route_add, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_draining, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+	    cmocka_unit_test(test_metrics_format_families),
+	    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_route_add, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,7 +117,8 @@ static void test_ctl_health(void **state)
 	const char *args[] = {"-a", f->addr, "health"};
 	run_ctl(f, 3, args);
 	assert_int_equal(f->rc, 0);
-	assert_true(strncmp(f->out, "{\"status\":\"ok\",\"name\":\"ctl-test\",\"uptime_s\":", 44) == 0);
+	assert_true(strncmp(f->out, "{\"status\":\"ok\",\"name\":\"ctl-test\",\"uptime_s\":", 44) ==
+		    0);
 }
 
 static void test_ctl_health_draining_exit_1(void **state)
@@ -136,7 +137,8 @@ static void test_ctl_metrics(void **state)
 	const char *args[] = {"-a", f->addr, "metrics"};
 	run_ctl(f, 3, args);
 	assert_int_equal(f->rc, 0);
-	assert_non_null(strstr(f->out, "\nsipproxy_sip_requests_in_total{method=\"OPTIONS\"} 21\n"));
+	assert_non_null(
+	    strstr(f->out, "\nsipproxy_sip_requests_in_total{method=\"OPTIONS\"} 21\n"));
 }
 
 static void test_ctl_registrations(void **state)
@@ -172,12 +174,12 @@ static void test_ctl_unreachable_exit_2(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ctl_health, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctl_health_draining_exit_1, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctl_metrics, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctl_registrations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctl_get_404_exit_1, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctl_unreachable_exit_2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_health, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_health_draining_exit_1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_metrics, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_registrations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_get_404_exit_1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_unreachable_exit_2, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

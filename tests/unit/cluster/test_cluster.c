@@ -13,14 +13,15 @@
 
 #include "cluster/cluster.h"
 
-static const char *conf = "cluster = {\n"
-			  "  proxies = ( { name = \"p1\"; sip-address = \"127.0.0.1\"; sip-port = 5060; } );\n"
-			  "  sip-servers = (\n"
-			  "    { name = \"a\"; sip-address = \"127.0.0.11\"; sip-port = 5090; },\n"
-			  "    { name = \"b\"; sip-address = \"127.0.0.12\"; sip-port = 5090;\n"
-			  "      backup-sip-address = \"127.0.0.22\"; },\n"
-			  "    { name = \"c\"; sip-address = \"127.0.0.13\"; sip-port = 5090; } );\n"
-			  "};\n";
+static const char *conf =
+    "cluster = {\n"
+    "  proxies = ( { name = \"p1\"; sip-address = \"127.0.0.1\"; sip-port = 5060; } );\n"
+    "  sip-servers = (\n"
+    "    { name = \"a\"; sip-address = \"127.0.0.11\"; sip-port = 5090; },\n"
+    "    { name = \"b\"; sip-address = \"127.0.0.12\"; sip-port = 5090;\n"
+    "      backup-sip-address = \"127.0.0.22\"; },\n"
+    "    { name = \"c\"; sip-address = \"127.0.0.13\"; sip-port = 5090; } );\n"
+    "};\n";
 
 static struct sip_msg *request(const char *method, const char *to_uri)
 {
@@ -108,9 +109,9 @@ static void test_trust(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_by_aor),
-		cmocka_unit_test(test_other_requests_first_node),
-		cmocka_unit_test(test_trust),
+	    cmocka_unit_test(test_register_by_aor),
+	    cmocka_unit_test(test_other_requests_first_node),
+	    cmocka_unit_test(test_trust),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

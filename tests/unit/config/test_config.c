@@ -261,9 +261,10 @@ static void test_backup_port_needs_address(void **state)
 		     "t.conf:3: cluster.sip-servers[0].backup-sip-port: set without "
 		     "backup-sip-address");
 	/* A backup address alone uses the primary's port. */
-	assert_int_equal(load("cluster = { sip-servers = ( { name = \"a\"; sip-address = \"1.1.1.1\";"
-			      " sip-port = 5070; backup-sip-address = \"1.1.1.2\"; } ); };\n"),
-			 0);
+	assert_int_equal(
+	    load("cluster = { sip-servers = ( { name = \"a\"; sip-address = \"1.1.1.1\";"
+		 " sip-port = 5070; backup-sip-address = \"1.1.1.2\"; } ); };\n"),
+	    0);
 	assert_string_equal(cfg_buf.nodes[0].backup_sip_address, "1.1.1.2");
 	assert_int_equal(cfg_buf.nodes[0].backup_sip_port, 5070);
 }
@@ -286,11 +287,12 @@ static void test_unknown_transport(void **state)
 static void test_self_added_to_proxies(void **state)
 {
 	(void)state;
-	assert_int_equal(load("proxy = { name = \"me\"; sip-address = \"10.0.0.1\"; sip-port = 5070;"
-			      " geo-location = \"dc2\"; };\n"
-			      "cluster = { proxies = ( { name = \"peer\"; sip-address = "
-			      "\"peer.example.com\"; } ); };\n"),
-			 0);
+	assert_int_equal(
+	    load("proxy = { name = \"me\"; sip-address = \"10.0.0.1\"; sip-port = 5070;"
+		 " geo-location = \"dc2\"; };\n"
+		 "cluster = { proxies = ( { name = \"peer\"; sip-address = "
+		 "\"peer.example.com\"; } ); };\n"),
+	    0);
 	assert_int_equal(cfg_buf.n_proxies, 2);
 	assert_string_equal(cfg_buf.proxies[0].name, "peer");
 	assert_string_equal(cfg_buf.proxies[1].name, "me");
@@ -392,24 +394,24 @@ static void test_docs_up_to_date(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_etc_conf_loads),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_empty_file_is_defaults),
-		cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_unknown_key_did_you_mean),
-		cmocka_unit_test(test_wrong_type),
-		cmocka_unit_test(test_out_of_range),
-		cmocka_unit_test(test_big_integer_refused),
-		cmocka_unit_test(test_bad_ip),
-		cmocka_unit_test(test_duplicate_names),
-		cmocka_unit_test(test_missing_required),
-		cmocka_unit_test(test_backup_port_needs_address),
-		cmocka_unit_test(test_unknown_transport),
-		cmocka_unit_test(test_self_added_to_proxies),
-		cmocka_unit_test(test_listeners_derived),
-		cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_failed_load_keeps_config),
-		cmocka_unit_test(test_docs_up_to_date),
+	    cmocka_unit_test(test_etc_conf_loads),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_empty_file_is_defaults),
+	    cmocka_unit_test(test_syntax_error),
+	    cmocka_unit_test(test_unknown_key_did_you_mean),
+	    cmocka_unit_test(test_wrong_type),
+	    cmocka_unit_test(test_out_of_range),
+	    cmocka_unit_test(test_big_integer_refused),
+	    cmocka_unit_test(test_bad_ip),
+	    cmocka_unit_test(test_duplicate_names),
+	    cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_backup_port_needs_address),
+	    cmocka_unit_test(test_unknown_transport),
+	    cmocka_unit_test(test_self_added_to_proxies),
+	    cmocka_unit_test(test_listeners_derived),
+	    cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_failed_load_keeps_config),
+	    cmocka_unit_test(test_docs_up_to_date),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

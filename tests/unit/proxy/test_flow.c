@@ -91,8 +91,8 @@ static void test_tcp_flow_and_430(void **state)
 	struct harness *h = test_harness(NULL);
 	char rr[512];
 	uint64_t conn = 0;
-	setup_call(h, "127.0.0.20:40001", "sip:caller@10.0.0.5:5070;transport=tcp", true, &conn,
-		   rr, sizeof(rr));
+	setup_call(h, "127.0.0.20:40001", "sip:caller@10.0.0.5:5070;transport=tcp", true, &conn, rr,
+		   sizeof(rr));
 	server_in_dialog(h, "BYE", "sip:caller@10.0.0.5:5070;transport=tcp", rr, "flow-bye3");
 	const struct harness_out *o = harness_find(h, "BYE ", NULL);
 	assert_non_null(o);
@@ -123,10 +123,10 @@ static void test_tampered_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp_nated),
-		cmocka_unit_test(test_udp_not_nated_uses_contact_port),
-		cmocka_unit_test(test_tcp_flow_and_430),
-		cmocka_unit_test(test_tampered_token),
+	    cmocka_unit_test(test_udp_nated),
+	    cmocka_unit_test(test_udp_not_nated_uses_contact_port),
+	    cmocka_unit_test(test_tcp_flow_and_430),
+	    cmocka_unit_test(test_tampered_token),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

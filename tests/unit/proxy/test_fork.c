@@ -149,9 +149,9 @@ static void test_nobody_registered_480(void **state)
 static void send_cancel(struct harness *h, const char *cid)
 {
 	char msg[4096];
-	harness_udp(h, HARNESS_SERVER,
-		    test_req(msg, sizeof(msg), "CANCEL", "sip:bob@" TEST_DOMAIN, HARNESS_SERVER, cid,
-			     ""));
+	harness_udp(
+	    h, HARNESS_SERVER,
+	    test_req(msg, sizeof(msg), "CANCEL", "sip:bob@" TEST_DOMAIN, HARNESS_SERVER, cid, ""));
 	assert_non_null(harness_find(h, "SIP/2.0 200", HARNESS_SERVER));
 }
 
@@ -198,12 +198,12 @@ static void test_cancel_stops_later_groups(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_groups_in_decreasing_q),
-		cmocka_unit_test(test_timeout_moves_to_next_group),
-		cmocka_unit_test(test_6xx_stops_the_search),
-		cmocka_unit_test(test_2xx_in_first_group),
-		cmocka_unit_test(test_nobody_registered_480),
-		cmocka_unit_test(test_cancel_stops_later_groups),
+	    cmocka_unit_test(test_groups_in_decreasing_q),
+	    cmocka_unit_test(test_timeout_moves_to_next_group),
+	    cmocka_unit_test(test_6xx_stops_the_search),
+	    cmocka_unit_test(test_2xx_in_first_group),
+	    cmocka_unit_test(test_nobody_registered_480),
+	    cmocka_unit_test(test_cancel_stops_later_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

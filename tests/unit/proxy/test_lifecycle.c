@@ -15,9 +15,9 @@ static void test_sync_failure_frees_once(void **state)
 {
 	(void)state;
 	static const char *const ruris[] = {
-		"sip:x@127.0.0.3:5090;transport=sctp", "sip:x@127.0.0.3:5090;transport=tls",
-		"sip:x@127.0.0.3:5090;transport=ws",   "sip:x@127.0.0.3:5090;transport=wss",
-		"sip:x@127.0.0.3:5090;transport=foo",  "sips:x@127.0.0.3:5090",
+	    "sip:x@127.0.0.3:5090;transport=sctp", "sip:x@127.0.0.3:5090;transport=tls",
+	    "sip:x@127.0.0.3:5090;transport=ws",   "sip:x@127.0.0.3:5090;transport=wss",
+	    "sip:x@127.0.0.3:5090;transport=foo",  "sips:x@127.0.0.3:5090",
 	};
 	struct harness *h = test_harness(NULL);
 	char msg[4096], cid[32];
@@ -32,8 +32,8 @@ static void test_sync_failure_frees_once(void **state)
 			}
 			snprintf(cid, sizeof(cid), "sync-%d", n++);
 			harness_udp(h, "127.0.0.20:5000",
-				    test_req(msg, sizeof(msg), "OPTIONS", ruri, "127.0.0.20:5000", cid,
-					     extra));
+				    test_req(msg, sizeof(msg), "OPTIONS", ruri, "127.0.0.20:5000",
+					     cid, extra));
 			int st = test_last_status(h, "127.0.0.20:5000");
 			assert_true(st >= 400 || harness_find(h, "OPTIONS ", HARNESS_SERVER));
 			harness_clear(h);
@@ -97,7 +97,7 @@ static void test_abandoned_invite_transaction_ends(void **state)
 		const struct harness_out *inv = harness_find(h, "INVITE ", HARNESS_SERVER);
 		assert_non_null(inv);
 		harness_reply(h, inv, 180, NULL);
-		harness_advance(h, 180000 + 20);  /* Timer C: CANCEL */
+		harness_advance(h, 180000 + 20);   /* Timer C: CANCEL */
 		harness_advance(h, 64 * 500 + 20); /* no answer: 408 upstream */
 		assert_non_null(harness_find(h, "SIP/2.0 408", "127.0.0.20:5000"));
 		assert_null(harness_find(h, "ACK ", HARNESS_SERVER));
@@ -127,8 +127,8 @@ static void test_upstream_cancel_unanswered(void **state)
 			     "tc2", ""));
 	harness_reply(h, harness_find(h, "INVITE ", HARNESS_SERVER), 180, NULL);
 	harness_udp(h, "127.0.0.20:5000",
-		    test_req(msg, sizeof(msg), "CANCEL", "sip:bob@sipproxy.test",
-			     "127.0.0.20:5000", "tc2", ""));
+		    test_req(msg, sizeof(msg), "CANCEL", "sip:bob@sipproxy.test", "127.0.0.20:5000",
+			     "tc2", ""));
 	assert_non_null(harness_find(h, "SIP/2.0 200", "127.0.0.20:5000"));
 	assert_non_null(harness_find(h, "CANCEL ", HARNESS_SERVER));
 	harness_advance(h, 64 * 500 + 20);
@@ -163,11 +163,11 @@ static void test_drain_ends_when_nothing_can_be_sent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sync_failure_frees_once),
-		cmocka_unit_test(test_timer_c_after_unanswered_cancel),
-		cmocka_unit_test(test_abandoned_invite_transaction_ends),
-		cmocka_unit_test(test_upstream_cancel_unanswered),
-		cmocka_unit_test(test_drain_ends_when_nothing_can_be_sent),
+	    cmocka_unit_test(test_sync_failure_frees_once),
+	    cmocka_unit_test(test_timer_c_after_unanswered_cancel),
+	    cmocka_unit_test(test_abandoned_invite_transaction_ends),
+	    cmocka_unit_test(test_upstream_cancel_unanswered),
+	    cmocka_unit_test(test_drain_ends_when_nothing_can_be_sent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,15 +69,13 @@ static void test_received_and_rport(void **state)
 {
 	(void)state;
 	static const struct via_case cases[] = {
-		{EP, "SIP/2.0/UDP 127.0.0.20:5000;rport", "127.0.0.20", "5000", false},
-		{"127.0.0.20:6000", "SIP/2.0/UDP 127.0.0.20:5000;rport", "127.0.0.20", "6000",
-		 false},
-		{EP, "SIP/2.0/UDP ua.example.com:5000", "127.0.0.20", NULL, false},
-		{EP, "SIP/2.0/UDP 127.0.0.21:5000", "127.0.0.20", NULL, false},
-		{"[2001:db8::20]:5000", "SIP/2.0/UDP [2001:db8::20]:5000;rport", "2001:db8::20",
-		 "5000", false},
-		{"127.0.0.20:40000", "SIP/2.0/TCP 127.0.0.20:5000;rport", "127.0.0.20", "40000",
-		 true},
+	    {EP, "SIP/2.0/UDP 127.0.0.20:5000;rport", "127.0.0.20", "5000", false},
+	    {"127.0.0.20:6000", "SIP/2.0/UDP 127.0.0.20:5000;rport", "127.0.0.20", "6000", false},
+	    {EP, "SIP/2.0/UDP ua.example.com:5000", "127.0.0.20", NULL, false},
+	    {EP, "SIP/2.0/UDP 127.0.0.21:5000", "127.0.0.20", NULL, false},
+	    {"[2001:db8::20]:5000", "SIP/2.0/UDP [2001:db8::20]:5000;rport", "2001:db8::20", "5000",
+	     false},
+	    {"127.0.0.20:40000", "SIP/2.0/TCP 127.0.0.20:5000;rport", "127.0.0.20", "40000", true},
 	};
 	assert_int_equal(check_vias(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
@@ -91,9 +89,9 @@ static void test_sender_written_received_replaced(void **state)
 {
 	(void)state;
 	static const struct via_case cases[] = {
-		{EP, "SIP/2.0/UDP 127.0.0.20:5000;received=127.0.0.9;rport", "127.0.0.20",
-		 "5000", false},
-		{EP, "SIP/2.0/UDP 127.0.0.9:5000;received=127.0.0.9", "127.0.0.20", NULL, false},
+	    {EP, "SIP/2.0/UDP 127.0.0.20:5000;received=127.0.0.9;rport", "127.0.0.20", "5000",
+	     false},
+	    {EP, "SIP/2.0/UDP 127.0.0.9:5000;received=127.0.0.9", "127.0.0.20", NULL, false},
 	};
 	assert_int_equal(check_vias(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
@@ -337,16 +335,16 @@ static void test_drain_refuses_new_requests(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_received_and_rport),
-		cmocka_unit_test(test_sender_written_received_replaced),
-		cmocka_unit_test(test_cancel_without_transaction_forwarded),
-		cmocka_unit_test(test_cancel_pending_invite),
-		cmocka_unit_test(test_2xx_ack_stateless),
-		cmocka_unit_test(test_bad_via_400_at_source),
-		cmocka_unit_test(test_validation_answers),
-		cmocka_unit_test(test_loop_and_spiral),
-		cmocka_unit_test(test_503_and_timeout),
-		cmocka_unit_test(test_drain_refuses_new_requests),
+	    cmocka_unit_test(test_received_and_rport),
+	    cmocka_unit_test(test_sender_written_received_replaced),
+	    cmocka_unit_test(test_cancel_without_transaction_forwarded),
+	    cmocka_unit_test(test_cancel_pending_invite),
+	    cmocka_unit_test(test_2xx_ack_stateless),
+	    cmocka_unit_test(test_bad_via_400_at_source),
+	    cmocka_unit_test(test_validation_answers),
+	    cmocka_unit_test(test_loop_and_spiral),
+	    cmocka_unit_test(test_503_and_timeout),
+	    cmocka_unit_test(test_drain_refuses_new_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,8 +44,8 @@ static void test_comma_joined_route(void **state)
 	/* from an endpoint: ours goes, the rest is refused: to the SIP Server */
 	harness_clear(h);
 	harness_udp(h, "127.0.0.20:5000",
-		    test_req(msg, sizeof(msg), "OPTIONS", "sip:bob@127.0.0.1:5060", "127.0.0.20:5000",
-			     "cj2",
+		    test_req(msg, sizeof(msg), "OPTIONS", "sip:bob@127.0.0.1:5060",
+			     "127.0.0.20:5000", "cj2",
 			     "Route: <sip:127.0.0.1:5060;lr>, <sip:127.0.0.31:5071;lr>\r\n"));
 	assert_non_null(harness_find(h, "OPTIONS ", HARNESS_SERVER));
 	assert_int_equal(test_last_status(h, "127.0.0.20:5000"), 0);
@@ -62,8 +62,8 @@ static void test_strict_router_fix(void **state)
 	harness_udp(h, trusted_src,
 		    test_req(msg, sizeof(msg), "OPTIONS", "sip:127.0.0.1:5060;lr", trusted_src,
 			     "sr1", "Route: <sip:carol@127.0.0.32:5072>\r\n"));
-	const struct harness_out *o = harness_find(h, "OPTIONS sip:carol@127.0.0.32:5072 ",
-						   "127.0.0.32:5072");
+	const struct harness_out *o =
+	    harness_find(h, "OPTIONS sip:carol@127.0.0.32:5072 ", "127.0.0.32:5072");
 	assert_non_null(o);
 	assert_null(o->msg->route);
 	harness_free(h);
@@ -83,9 +83,9 @@ static void test_our_ip_other_port_is_not_us(void **state)
 	assert_non_null(harness_find(h, "OPTIONS sip:x@127.0.0.1:5090 ", "127.0.0.1:5090"));
 	assert_int_not_equal(test_last_status(h, trusted_src), 480);
 	/* while user@<our address> (no port, or ours) is the location service's */
-	harness_udp(h, trusted_src,
-		    test_req(msg, sizeof(msg), "OPTIONS", "sip:x@127.0.0.1", trusted_src, "port2",
-			     ""));
+	harness_udp(
+	    h, trusted_src,
+	    test_req(msg, sizeof(msg), "OPTIONS", "sip:x@127.0.0.1", trusted_src, "port2", ""));
 	assert_int_equal(test_last_status(h, trusted_src), 480);
 	harness_free(h);
 }
@@ -93,10 +93,10 @@ static void test_our_ip_other_port_is_not_us(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_preloaded_route_keeps_ruri),
-		cmocka_unit_test(test_comma_joined_route),
-		cmocka_unit_test(test_strict_router_fix),
-		cmocka_unit_test(test_our_ip_other_port_is_not_us),
+	    cmocka_unit_test(test_preloaded_route_keeps_ruri),
+	    cmocka_unit_test(test_comma_joined_route),
+	    cmocka_unit_test(test_strict_router_fix),
+	    cmocka_unit_test(test_our_ip_other_port_is_not_us),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,12 +90,12 @@ static void test_lowest_class_and_preferred(void **state)
 {
 	(void)state;
 	static const struct pick picks[] = {
-		{{486, 302, 503}, {302}},      {{500, 404, 408}, {404, 408}},
-		{{504, 500, 480}, {480}},      {{404, 407, 486}, {407}},
-		{{486, 415, 480}, {415}},      {{400, 484, 404}, {484}},
-		{{420, 403, 488}, {420}},      {{403, 401, 404}, {401}},
-		{{301, 480, 300}, {301, 300}}, {{404, 401, 407}, {401, 407}},
-		{{500, 502, 413}, {413}},
+	    {{486, 302, 503}, {302}},	   {{500, 404, 408}, {404, 408}},
+	    {{504, 500, 480}, {480}},	   {{404, 407, 486}, {407}},
+	    {{486, 415, 480}, {415}},	   {{400, 484, 404}, {484}},
+	    {{420, 403, 488}, {420}},	   {{403, 401, 404}, {401}},
+	    {{301, 480, 300}, {301, 300}}, {{404, 401, 407}, {401, 407}},
+	    {{500, 502, 413}, {413}},
 	};
 	for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
 		struct harness *h = three_contacts();
@@ -224,10 +224,10 @@ static void test_challenges_merged(void **state)
 {
 	(void)state;
 	static const char *const lines[] = {
-		"WWW-Authenticate: Digest realm=\"a.test\", nonce=\"na1\", algorithm=MD5\r\n",
-		"Proxy-Authenticate: Digest realm=\"b.test\", nonce=\"nb1\", qop=\"auth\"\r\n",
-		"WWW-Authenticate: Digest realm=\"c.test\", nonce=\"nc1\"\r\n",
-		"WWW-Authenticate: Digest realm=\"c2.test\", nonce=\"nc2\", stale=FALSE\r\n",
+	    "WWW-Authenticate: Digest realm=\"a.test\", nonce=\"na1\", algorithm=MD5\r\n",
+	    "Proxy-Authenticate: Digest realm=\"b.test\", nonce=\"nb1\", qop=\"auth\"\r\n",
+	    "WWW-Authenticate: Digest realm=\"c.test\", nonce=\"nc1\"\r\n",
+	    "WWW-Authenticate: Digest realm=\"c2.test\", nonce=\"nc2\", stale=FALSE\r\n",
 	};
 	struct harness *h = three_contacts();
 	test_register(h, "alice", "127.0.0.24:5004", "<sip:alice@127.0.0.24:5004>");
@@ -274,16 +274,16 @@ static void test_no_challenges_on_other_finals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_6xx_wins_and_cancels_pending),
-		cmocka_unit_test(test_6xx_cancel_waits_for_provisional),
-		cmocka_unit_test(test_lowest_class_and_preferred),
-		cmocka_unit_test(test_503_goes_up_as_500),
-		cmocka_unit_test(test_all_branches_time_out_408),
-		cmocka_unit_test(test_2xx_at_once_and_forked_2xx),
-		cmocka_unit_test(test_non_invite_first_2xx_only),
-		cmocka_unit_test(test_provisionals),
-		cmocka_unit_test(test_challenges_merged),
-		cmocka_unit_test(test_no_challenges_on_other_finals),
+	    cmocka_unit_test(test_6xx_wins_and_cancels_pending),
+	    cmocka_unit_test(test_6xx_cancel_waits_for_provisional),
+	    cmocka_unit_test(test_lowest_class_and_preferred),
+	    cmocka_unit_test(test_503_goes_up_as_500),
+	    cmocka_unit_test(test_all_branches_time_out_408),
+	    cmocka_unit_test(test_2xx_at_once_and_forked_2xx),
+	    cmocka_unit_test(test_non_invite_first_2xx_only),
+	    cmocka_unit_test(test_provisionals),
+	    cmocka_unit_test(test_challenges_merged),
+	    cmocka_unit_test(test_no_challenges_on_other_finals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,35 +21,33 @@ struct spelling {
 
 /* Request-URIs and Routes naming a host other than a SIP Server. */
 static const struct spelling relays[] = {
-	{"sip:bob@127.0.0.9", ""},
-	{"sip:bob@127.0.0.9:5060;transport=tcp", ""},
-	{"sip:bob@evil.example.com", ""},
-	{"sip:bob@localhost:5060", ""},
-	{"sip:bob@sipproxy.test;maddr=127.0.0.9", ""},
-	{"sip:bob@127.0.0.3:5090;maddr=127.0.0.9", ""},
-	{"sip:bob@127.0.0.1:5060;maddr=127.0.0.9", ""},
-	{"sip:bob@[2001:db8::9]:5060", ""},
-	{"sip:bob@[::ffff:127.0.0.9]", ""},
-	{"sip:bob@[::ffff:127.0.0.3]:5090", ""},
-	{"sip:bob@127.0.0.6:5060", ""}, /* the peer proxy: trusted, but not a SIP Server */
-	{"sip:bob@127.0.0.7", ""},      /* the SBC */
-	{"sip:bob@127.0.0.3:5091", ""},
-	{"sips:bob@127.0.0.9", ""},
-	{"tel:+15551230009", ""},
-	{"sip:bob@sipproxy.test?Route=%3Csip:127.0.0.9;lr%3E", ""},
-	{"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9;lr>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9>\r\n"}, /* strict */
-	{"sip:127.0.0.1:5060;lr", "Route: <sip:bob@127.0.0.9>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sip:127.0.0.1:5060;lr>, <sip:127.0.0.9;lr>\r\n"},
-	{"sip:bob@sipproxy.test",
-	 "Route: <sip:127.0.0.1:5060;lr>\r\nRoute: <sip:127.0.0.9;lr>\r\n"},
-	{"sip:bob@sipproxy.test",
-	 "Route: <sip:127.0.0.9;lr>\r\nRoute: <sip:127.0.0.3:5090;lr>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sip:[::1]:5060;lr>, <sip:[::ffff:127.0.0.9];lr>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sip:evil.example.com:5090;maddr=127.0.0.9;lr>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sip:127.0.0.3:5090;maddr=127.0.0.9;lr>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sips:127.0.0.9;lr>\r\n"},
-	{"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9;lr;transport=tcp>\r\n"},
+    {"sip:bob@127.0.0.9", ""},
+    {"sip:bob@127.0.0.9:5060;transport=tcp", ""},
+    {"sip:bob@evil.example.com", ""},
+    {"sip:bob@localhost:5060", ""},
+    {"sip:bob@sipproxy.test;maddr=127.0.0.9", ""},
+    {"sip:bob@127.0.0.3:5090;maddr=127.0.0.9", ""},
+    {"sip:bob@127.0.0.1:5060;maddr=127.0.0.9", ""},
+    {"sip:bob@[2001:db8::9]:5060", ""},
+    {"sip:bob@[::ffff:127.0.0.9]", ""},
+    {"sip:bob@[::ffff:127.0.0.3]:5090", ""},
+    {"sip:bob@127.0.0.6:5060", ""}, /* the peer proxy: trusted, but not a SIP Server */
+    {"sip:bob@127.0.0.7", ""},	    /* the SBC */
+    {"sip:bob@127.0.0.3:5091", ""},
+    {"sips:bob@127.0.0.9", ""},
+    {"tel:+15551230009", ""},
+    {"sip:bob@sipproxy.test?Route=%3Csip:127.0.0.9;lr%3E", ""},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9>\r\n"}, /* strict */
+    {"sip:127.0.0.1:5060;lr", "Route: <sip:bob@127.0.0.9>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.1:5060;lr>, <sip:127.0.0.9;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.1:5060;lr>\r\nRoute: <sip:127.0.0.9;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9;lr>\r\nRoute: <sip:127.0.0.3:5090;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:[::1]:5060;lr>, <sip:[::ffff:127.0.0.9];lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:evil.example.com:5090;maddr=127.0.0.9;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.3:5090;maddr=127.0.0.9;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sips:127.0.0.9;lr>\r\n"},
+    {"sip:bob@sipproxy.test", "Route: <sip:127.0.0.9;lr;transport=tcp>\r\n"},
 };
 
 /* Did the endpoint at ip get an error from the proxy itself? */
@@ -86,7 +84,7 @@ static void send_from_endpoint(struct harness *h, int how, const char *msg)
 static void test_untrusted_reaches_only_the_server(void **state)
 {
 	(void)state;
-	static const char *const methods[] = {"INVITE", "OPTIONS",  "MESSAGE",  "ACK",
+	static const char *const methods[] = {"INVITE", "OPTIONS",  "MESSAGE",	"ACK",
 					      "CANCEL", "REGISTER", "SUBSCRIBE"};
 	static const char *const allowed[] = {"127.0.0.3", "127.0.0.20", "2001:db8::20", NULL};
 	struct harness *h = test_harness(NULL);
@@ -134,14 +132,14 @@ static void test_stray_responses_go_nowhere(void **state)
 	(void)state;
 	static const int codes[] = {100, 180, 183, 200, 202, 301, 404, 486, 503, 603};
 	static const char *const vias[] = {
-		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKmadeup%d\r\n"
-		"Via: SIP/2.0/UDP 127.0.0.9:5060;branch=z9hG4bKvictim;rport\r\n",
-		"v: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK0123456789abcdef.x%d\r\n"
-		"v: SIP/2.0/UDP 127.0.0.9:5070;received=127.0.0.9;branch=z9hG4bKv\r\n",
-		"Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKm%d, SIP/2.0/UDP "
-		"127.0.0.9;branch=z9hG4bKv;maddr=127.0.0.9\r\n",
-		"Via: SIP/2.0/UDP [::1]:5060;branch=z9hG4bKmadeup%d\r\n"
-		"Via: SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bKvictim\r\n",
+	    "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKmadeup%d\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.9:5060;branch=z9hG4bKvictim;rport\r\n",
+	    "v: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK0123456789abcdef.x%d\r\n"
+	    "v: SIP/2.0/UDP 127.0.0.9:5070;received=127.0.0.9;branch=z9hG4bKv\r\n",
+	    "Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKm%d, SIP/2.0/UDP "
+	    "127.0.0.9;branch=z9hG4bKv;maddr=127.0.0.9\r\n",
+	    "Via: SIP/2.0/UDP [::1]:5060;branch=z9hG4bKmadeup%d\r\n"
+	    "Via: SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bKvictim\r\n",
 	};
 	static const char *const from[] = {EP, HARNESS_SERVER, "127.0.0.9:5060"};
 	struct harness *h = test_harness(NULL);
@@ -184,16 +182,16 @@ struct reflect {
 
 /* Via spellings aiming at 127.0.0.9, and where the answer must go instead. */
 static const struct reflect reflects[] = {
-	{"SIP/2.0/UDP 127.0.0.9:5060;branch=%s;maddr=127.0.0.9", "127.0.0.20:5060"},
-	{"SIP/2.0/UDP 127.0.0.9:5060;branch=%s;maddr=127.0.0.9;rport", EP},
-	{"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;received=127.0.0.9", "127.0.0.20:5070"},
-	{"SIP/2.0/UDP 127.0.0.9:5070;received=127.0.0.9;rport;branch=%s", EP},
-	{"SIP/2.0/UDP 127.0.0.9;branch=%s", "127.0.0.20:5060"},
-	{"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;rport", EP},
-	{"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;rport=1234", EP},
-	{"SIP/2.0/UDP 127.0.0.9:5070;rport=1234;received=127.0.0.9;maddr=127.0.0.9;branch=%s", EP},
-	{"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;maddr=224.0.0.9;ttl=1", "127.0.0.20:5070"},
-	{"SIP/2.0/UDP [2001:db8::9]:5070;branch=%s;rport", EP},
+    {"SIP/2.0/UDP 127.0.0.9:5060;branch=%s;maddr=127.0.0.9", "127.0.0.20:5060"},
+    {"SIP/2.0/UDP 127.0.0.9:5060;branch=%s;maddr=127.0.0.9;rport", EP},
+    {"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;received=127.0.0.9", "127.0.0.20:5070"},
+    {"SIP/2.0/UDP 127.0.0.9:5070;received=127.0.0.9;rport;branch=%s", EP},
+    {"SIP/2.0/UDP 127.0.0.9;branch=%s", "127.0.0.20:5060"},
+    {"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;rport", EP},
+    {"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;rport=1234", EP},
+    {"SIP/2.0/UDP 127.0.0.9:5070;rport=1234;received=127.0.0.9;maddr=127.0.0.9;branch=%s", EP},
+    {"SIP/2.0/UDP 127.0.0.9:5070;branch=%s;maddr=224.0.0.9;ttl=1", "127.0.0.20:5070"},
+    {"SIP/2.0/UDP [2001:db8::9]:5070;branch=%s;rport", EP},
 };
 
 /* (c) §18.2.2 / RFC 3581 §4 under the trust rule: the local 483 and the
@@ -472,7 +470,8 @@ static void test_closed_flow_binding_no_new_connection(void **state)
 	int last = test_last_status(h, HARNESS_SERVER);
 	harness_free(h); /* before the checks: a failure leaves no leak behind */
 	if (o)
-		fail_msg("new connection %llu towards alice's closed flow", (unsigned long long)conn);
+		fail_msg("new connection %llu towards alice's closed flow",
+			 (unsigned long long)conn);
 	assert_int_equal(finals, 2);
 	assert_true(last >= 400);
 }
@@ -480,14 +479,14 @@ static void test_closed_flow_binding_no_new_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_untrusted_reaches_only_the_server),
-		cmocka_unit_test(test_stray_responses_go_nowhere),
-		cmocka_unit_test(test_responses_not_reflected),
-		cmocka_unit_test(test_tcp_answer_after_close_goes_to_source),
-		cmocka_unit_test(test_response_from_wrong_host_ignored),
-		cmocka_unit_test(test_path_only_from_sbc),
-		cmocka_unit_test(test_flow_token_not_contact),
-		cmocka_unit_test(test_closed_flow_binding_no_new_connection),
+	    cmocka_unit_test(test_untrusted_reaches_only_the_server),
+	    cmocka_unit_test(test_stray_responses_go_nowhere),
+	    cmocka_unit_test(test_responses_not_reflected),
+	    cmocka_unit_test(test_tcp_answer_after_close_goes_to_source),
+	    cmocka_unit_test(test_response_from_wrong_host_ignored),
+	    cmocka_unit_test(test_path_only_from_sbc),
+	    cmocka_unit_test(test_flow_token_not_contact),
+	    cmocka_unit_test(test_closed_flow_binding_no_new_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,8 +95,8 @@ static int exchange(struct fixture *f, const char *call_id, unsigned cseq, const
 }
 
 /* The live targets of user@host (Request-URI ruri_host, e.g. "example.com"). */
-static int lookup_ruri(struct fixture *f, const char *ruri, int64_t now,
-		       struct registrar_target *t, unsigned max)
+static int lookup_ruri(struct fixture *f, const char *ruri, int64_t now, struct registrar_target *t,
+		       unsigned max)
 {
 	char text[512];
 	snprintf(text, sizeof(text),
@@ -149,7 +149,8 @@ static void test_remove_one_and_all(void **state)
 {
 	struct fixture *f = *state;
 	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5>, <sip:alice@10.0.0.6>\r\n",
-		 "Contact: <sip:alice@10.0.0.5>;expires=300, <sip:alice@10.0.0.6>;expires=300\r\n", 0);
+		 "Contact: <sip:alice@10.0.0.5>;expires=300, <sip:alice@10.0.0.6>;expires=300\r\n",
+		 0);
 	struct registrar_target t[4];
 	assert_int_equal(count_live(f, 10, t, 4), 2);
 	exchange(f, "c1", 2, "Contact: <sip:alice@10.0.0.5>;expires=0\r\n",
@@ -176,11 +177,11 @@ static void test_q_and_path(void **state)
 {
 	struct fixture *f = *state;
 	exchange_as(f, "alice", true, "c1", 1,
-		 "Path: <sip:sbc.example.net;lr>\r\n"
-		 "Contact: <sip:alice@10.0.0.5>;q=0.5, <sip:alice@10.0.0.6>;q=0.9\r\n",
-		 "Contact: <sip:alice@10.0.0.5>;q=0.5;expires=300, "
-		 "<sip:alice@10.0.0.6>;q=0.9;expires=300\r\n",
-		 0);
+		    "Path: <sip:sbc.example.net;lr>\r\n"
+		    "Contact: <sip:alice@10.0.0.5>;q=0.5, <sip:alice@10.0.0.6>;q=0.9\r\n",
+		    "Contact: <sip:alice@10.0.0.5>;q=0.5;expires=300, "
+		    "<sip:alice@10.0.0.6>;q=0.9;expires=300\r\n",
+		    0);
 	struct sip_msg *inv = parse("INVITE sip:alice@example.com SIP/2.0\r\n"
 				    "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKx\r\n"
 				    "To: <sip:alice@example.com>\r\nFrom: <sip:s@x>;tag=1\r\n"
@@ -233,8 +234,7 @@ static void test_instance_reg_id(void **state)
 static void test_path_untrusted(void **state)
 {
 	struct fixture *f = *state;
-	exchange(f, "c1", 1,
-		 "Path: <sip:127.0.0.9:5999;lr>\r\nContact: <sip:alice@10.0.0.5>\r\n",
+	exchange(f, "c1", 1, "Path: <sip:127.0.0.9:5999;lr>\r\nContact: <sip:alice@10.0.0.5>\r\n",
 		 "Contact: <sip:alice@10.0.0.5>;expires=300\r\n", 0);
 	struct registrar_target t[4];
 	assert_int_equal(count_live(f, 10, t, 4), 1);
@@ -302,10 +302,10 @@ static void test_domain_port(void **state)
 				      .n_ports = 2};
 	struct registrar *r = registrar_new(&rc, st);
 	struct sip_uri u;
-	const char *yes[] = {"sip:x@127.0.0.1", "sip:x@127.0.0.1:5060", "sip:x@127.0.0.1:5062",
+	const char *yes[] = {"sip:x@127.0.0.1",	     "sip:x@127.0.0.1:5060", "sip:x@127.0.0.1:5062",
 			     "sip:x@b.example:5070", "sip:x@B.EXAMPLE:5070", "sip:x@[::1]:5080"};
 	const char *no[] = {"sip:x@127.0.0.1:5090", "sip:x@b.example", "sip:x@b.example:5060",
-			    "sip:x@[::1]", "sip:x@127.0.0.2", "tel:+123"};
+			    "sip:x@[::1]",	    "sip:x@127.0.0.2", "tel:+123"};
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		assert_int_equal(sip_uri_parse(str_cstr(yes[i]), &u), 0);
 		assert_true(registrar_serves(r, &u));
@@ -332,19 +332,19 @@ static void test_aor_canonical(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_add_from_2xx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expires_fallback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove_one_and_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_order_cseq, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_q_and_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_domain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_path_untrusted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shared_contact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_contact_uri_compare, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_2xx_expires_header, setup, teardown),
-		cmocka_unit_test(test_domain_port),
-		cmocka_unit_test_setup_teardown(test_instance_reg_id, setup, teardown),
-		cmocka_unit_test(test_aor_canonical),
+	    cmocka_unit_test_setup_teardown(test_add_from_2xx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expires_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_one_and_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_order_cseq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_q_and_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_domain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_path_untrusted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_contact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_contact_uri_compare, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_2xx_expires_header, setup, teardown),
+	    cmocka_unit_test(test_domain_port),
+	    cmocka_unit_test_setup_teardown(test_instance_reg_id, setup, teardown),
+	    cmocka_unit_test(test_aor_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

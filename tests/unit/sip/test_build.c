@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "sip/build.h"
@@ -16,18 +17,15 @@
 #define CRLF "\r\n"
 
 static const char invite[] =
-	"INVITE sip:bob@biloxi.example.com SIP/2.0" CRLF
-	"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/TCP mid.example.com;branch=z9hG4bKm1" CRLF
-	"v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1" CRLF
-	"Max-Forwards: 69" CRLF
-	"Route: <sip:p1.example.com;lr>" CRLF
-	"Route: <sip:p2.example.com;lr>" CRLF
-	"To: Bob <sip:bob@biloxi.example.com>" CRLF
-	"f: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
-	"CSeq: 314159 INVITE" CRLF
-	"Contact: <sip:alice@pc33.atlanta.example.com>" CRLF
-	"Content-Length: 0" CRLF CRLF;
+    "INVITE sip:bob@biloxi.example.com SIP/2.0" CRLF
+    "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/TCP "
+    "mid.example.com;branch=z9hG4bKm1" CRLF
+    "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1" CRLF
+    "Max-Forwards: 69" CRLF "Route: <sip:p1.example.com;lr>" CRLF
+    "Route: <sip:p2.example.com;lr>" CRLF "To: Bob <sip:bob@biloxi.example.com>" CRLF
+    "f: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 314159 INVITE" CRLF
+    "Contact: <sip:alice@pc33.atlanta.example.com>" CRLF "Content-Length: 0" CRLF CRLF;
 
 static struct sip_msg *parse(const char *text, size_t len)
 {
@@ -40,7 +38,10 @@ static struct sip_msg *parse(const char *text, size_t len)
 	return m;
 }
 
-static bool str_is(struct str s, const char *c) { return str_eq(s, str_cstr(c)); }
+static bool str_is(struct str s, const char *c)
+{
+	return str_eq(s, str_cstr(c));
+}
 
 /* RFC 3261 §8.2.6.2: Via values in order, From, Call-ID, CSeq copied; a To tag
  * added; extra headers kept; Content-Length 0. */
@@ -48,8 +49,9 @@ static void test_response_200(void **state)
 {
 	struct sip_msg *req = parse(invite, strlen(invite));
 	char out[2048];
-	size_t n = sip_build_response(req, 200, NULL, STR_LIT("abc123"),
-				      STR_LIT("Contact: <sip:bob@192.0.2.4>" CRLF), out, sizeof(out));
+	size_t n =
+	    sip_build_response(req, 200, NULL, STR_LIT("abc123"),
+			       STR_LIT("Contact: <sip:bob@192.0.2.4>" CRLF), out, sizeof(out));
 	assert_int_not_equal(n, 0);
 	assert_true(strncmp(out, "SIP/2.0 200 OK" CRLF, 16) == 0);
 	struct sip_msg *r = parse(out, n);
@@ -104,7 +106,8 @@ static void test_response_existing_tag(void **state)
 				  "i: c9" CRLF "CSeq: 2 BYE" CRLF CRLF;
 	struct sip_msg *req = parse(bye, strlen(bye));
 	char out[1024];
-	size_t n = sip_build_response(req, 481, NULL, STR_LIT("newtag"), STR_NULL, out, sizeof(out));
+	size_t n =
+	    sip_build_response(req, 481, NULL, STR_LIT("newtag"), STR_NULL, out, sizeof(out));
 	assert_int_not_equal(n, 0);
 	assert_null(strstr(out, "newtag"));
 	struct sip_msg *r = parse(out, n);
@@ -150,12 +153,12 @@ static void test_cancel(void **state)
  * From, Call-ID, CSeq number and Route; the response's To (with its tag). */
 static void test_ack(void **state)
 {
-	static const char rsp486[] = "SIP/2.0 486 Busy Here" CRLF
-				     "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1" CRLF
-				     "To: Bob <sip:bob@biloxi.example.com>;tag=8321234356" CRLF
-				     "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
-				     "Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
-				     "CSeq: 314159 INVITE" CRLF "Content-Length: 0" CRLF CRLF;
+	static const char rsp486[] =
+	    "SIP/2.0 486 Busy Here" CRLF "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1" CRLF
+	    "To: Bob <sip:bob@biloxi.example.com>;tag=8321234356" CRLF
+	    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+	    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 314159 INVITE" CRLF
+	    "Content-Length: 0" CRLF CRLF;
 	struct sip_msg *inv = parse(invite, strlen(invite));
 	struct sip_msg *rsp = parse(rsp486, strlen(rsp486));
 	char out[2048];
@@ -209,12 +212,12 @@ static void test_random_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_response_200),
-		cmocka_unit_test(test_response_100_no_tag),
-		cmocka_unit_test(test_response_existing_tag),
-		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_ack),
-		cmocka_unit_test(test_random_token),
+	    cmocka_unit_test(test_response_200),
+	    cmocka_unit_test(test_response_100_no_tag),
+	    cmocka_unit_test(test_response_existing_tag),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_ack),
+	    cmocka_unit_test(test_random_token),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "sip/edit.h"
@@ -17,32 +18,20 @@
 #define CRLF "\r\n"
 
 static const char invite_sdp[] =
-	"INVITE sip:bob@biloxi.example.com SIP/2.0" CRLF
-	"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds" CRLF
-	"Max-Forwards: 70" CRLF
-	"Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>" CRLF
-	"To: Bob <sip:bob@biloxi.example.com>" CRLF
-	"From: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
-	"CSeq: 314159 INVITE" CRLF
-	"Contact: <sip:alice@pc33.atlanta.example.com>" CRLF
-	"Content-Type: application/sdp" CRLF
-	"Content-Length: 127" CRLF
-	CRLF
-	"v=0" CRLF
-	"o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com" CRLF
-	"s=-" CRLF
-	"c=IN IP4 192.0.2.101" CRLF
-	"t=0 0" CRLF
-	"m=audio 49172 RTP/AVP 0" CRLF;
+    "INVITE sip:bob@biloxi.example.com SIP/2.0" CRLF
+    "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds" CRLF "Max-Forwards: 70" CRLF
+    "Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>" CRLF
+    "To: Bob <sip:bob@biloxi.example.com>" CRLF
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 314159 INVITE" CRLF
+    "Contact: <sip:alice@pc33.atlanta.example.com>" CRLF "Content-Type: application/sdp" CRLF
+    "Content-Length: 127" CRLF CRLF "v=0" CRLF
+    "o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com" CRLF "s=-" CRLF
+    "c=IN IP4 192.0.2.101" CRLF "t=0 0" CRLF "m=audio 49172 RTP/AVP 0" CRLF;
 
 static const char sdp_body[] =
-	"v=0" CRLF
-	"o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com" CRLF
-	"s=-" CRLF
-	"c=IN IP4 192.0.2.101" CRLF
-	"t=0 0" CRLF
-	"m=audio 49172 RTP/AVP 0" CRLF;
+    "v=0" CRLF "o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com" CRLF "s=-" CRLF
+    "c=IN IP4 192.0.2.101" CRLF "t=0 0" CRLF "m=audio 49172 RTP/AVP 0" CRLF;
 
 static struct sip_msg *parse(const char *text, size_t len)
 {
@@ -55,7 +44,10 @@ static struct sip_msg *parse(const char *text, size_t len)
 	return m;
 }
 
-static struct sip_msg *parse_s(const char *text) { return parse(text, strlen(text)); }
+static struct sip_msg *parse_s(const char *text)
+{
+	return parse(text, strlen(text));
+}
 
 /* Serialises the edit, checks sip_edit_size is exact, and parses the result. */
 static struct sip_msg *write_reparse(const struct sip_edit *e, char *out, size_t cap)
@@ -77,7 +69,10 @@ static unsigned count_hdrs(const struct sip_msg *m, enum sip_hdr_id id)
 	return n;
 }
 
-static bool str_is(struct str s, const char *c) { return str_eq(s, str_cstr(c)); }
+static bool str_is(struct str s, const char *c)
+{
+	return str_eq(s, str_cstr(c));
+}
 
 /* RFC 3261 §16.6 step 6: the Request-URI is replaced. */
 static void test_ruri(void **state)
@@ -111,8 +106,8 @@ static void test_max_forwards(void **state)
 
 	m = parse_s("OPTIONS sip:x@example.com SIP/2.0" CRLF
 		    "v: SIP/2.0/UDP h.example.com;branch=z9hG4bKa1" CRLF
-		    "f: <sip:a@example.com>;tag=1" CRLF "t: <sip:x@example.com>" CRLF
-		    "i: c1" CRLF "CSeq: 1 OPTIONS" CRLF "l: 0" CRLF CRLF);
+		    "f: <sip:a@example.com>;tag=1" CRLF "t: <sip:x@example.com>" CRLF "i: c1" CRLF
+		    "CSeq: 1 OPTIONS" CRLF "l: 0" CRLF CRLF);
 	assert_int_equal(m->max_forwards, -1);
 	sip_edit_init(&e, m);
 	assert_int_equal(sip_edit_max_forwards(&e, 70), 0);
@@ -131,7 +126,8 @@ static void test_via_push(void **state)
 	struct sip_edit e;
 	char out[4096];
 	sip_edit_init(&e, m);
-	assert_int_equal(sip_edit_via_push(&e, STR_LIT("SIP/2.0/TCP 127.0.0.1:15100;branch=z9hG4bKp1")), 0);
+	assert_int_equal(
+	    sip_edit_via_push(&e, STR_LIT("SIP/2.0/TCP 127.0.0.1:15100;branch=z9hG4bKp1")), 0);
 	struct sip_msg *m2 = write_reparse(&e, out, sizeof(out));
 	assert_non_null(m2->via);
 	assert_true(str_is(m2->via->branch, "z9hG4bKp1"));
@@ -147,12 +143,11 @@ static void test_via_push(void **state)
 /* RFC 3261 §16.7 step 3: top Via removed; a lone value takes its field. */
 static void test_via_pop_single(void **state)
 {
-	struct sip_msg *m = parse_s("SIP/2.0 200 OK" CRLF
-				    "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1" CRLF
-				    "Via: SIP/2.0/UDP ua.example.com;branch=z9hG4bKu1" CRLF
-				    "From: <sip:a@example.com>;tag=1" CRLF
-				    "To: <sip:b@example.com>;tag=2" CRLF "Call-ID: c2" CRLF
-				    "CSeq: 1 INVITE" CRLF "Content-Length: 0" CRLF CRLF);
+	struct sip_msg *m =
+	    parse_s("SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1" CRLF
+		    "Via: SIP/2.0/UDP ua.example.com;branch=z9hG4bKu1" CRLF
+		    "From: <sip:a@example.com>;tag=1" CRLF "To: <sip:b@example.com>;tag=2" CRLF
+		    "Call-ID: c2" CRLF "CSeq: 1 INVITE" CRLF "Content-Length: 0" CRLF CRLF);
 	struct sip_edit e;
 	char out[4096];
 	sip_edit_init(&e, m);
@@ -173,13 +168,14 @@ static void test_via_pop_multi(void **state)
 	static const char *const forms[] = {"Via", "v"};
 	for (int f = 0; f < 2; f++) {
 		char text[1024];
-		snprintf(text, sizeof(text),
-			 "SIP/2.0 180 Ringing" CRLF
-			 "%s: SIP/2.0/UDP p.example.com;branch=z9hG4bKp1 ,  SIP/2.0/UDP "
-			 "q.example.com;branch=z9hG4bKq1,SIP/2.0/UDP u.example.com;branch=z9hG4bKu1" CRLF
-			 "f: <sip:a@example.com>;tag=1" CRLF "t: <sip:b@example.com>;tag=2" CRLF
-			 "i: c3" CRLF "CSeq: 1 INVITE" CRLF "l: 0" CRLF CRLF,
-			 forms[f]);
+		snprintf(
+		    text, sizeof(text),
+		    "SIP/2.0 180 Ringing" CRLF
+		    "%s: SIP/2.0/UDP p.example.com;branch=z9hG4bKp1 ,  SIP/2.0/UDP "
+		    "q.example.com;branch=z9hG4bKq1,SIP/2.0/UDP u.example.com;branch=z9hG4bKu1" CRLF
+		    "f: <sip:a@example.com>;tag=1" CRLF "t: <sip:b@example.com>;tag=2" CRLF
+		    "i: c3" CRLF "CSeq: 1 INVITE" CRLF "l: 0" CRLF CRLF,
+		    forms[f]);
 		struct sip_msg *m = parse_s(text);
 		struct sip_edit e;
 		char out[4096];
@@ -261,12 +257,12 @@ static void test_route_push_append(void **state)
  * (RFC 5658 double record-routing) lands above the first. */
 static void test_record_route_push_twice(void **state)
 {
-	struct sip_msg *m = parse_s("INVITE sip:b@example.com SIP/2.0" CRLF
-				    "Via: SIP/2.0/UDP u.example.com;branch=z9hG4bKu1" CRLF
-				    "Record-Route: <sip:old.example.com;lr>" CRLF
-				    "From: <sip:a@example.com>;tag=1" CRLF
-				    "To: <sip:b@example.com>" CRLF "Call-ID: c4" CRLF
-				    "CSeq: 1 INVITE" CRLF "Content-Length: 0" CRLF CRLF);
+	struct sip_msg *m =
+	    parse_s("INVITE sip:b@example.com SIP/2.0" CRLF
+		    "Via: SIP/2.0/UDP u.example.com;branch=z9hG4bKu1" CRLF
+		    "Record-Route: <sip:old.example.com;lr>" CRLF
+		    "From: <sip:a@example.com>;tag=1" CRLF "To: <sip:b@example.com>" CRLF
+		    "Call-ID: c4" CRLF "CSeq: 1 INVITE" CRLF "Content-Length: 0" CRLF CRLF);
 	for (int existing = 1; existing >= 0; existing--) {
 		struct sip_edit e;
 		char out[4096];
@@ -278,8 +274,10 @@ static void test_record_route_push_twice(void **state)
 				      "To: <sip:b@example.com>" CRLF "Call-ID: c4" CRLF
 				      "CSeq: 1 INVITE" CRLF CRLF);
 		sip_edit_init(&e, src);
-		assert_int_equal(sip_edit_record_route_push(&e, STR_LIT("<sip:in.example.com;lr>")), 0);
-		assert_int_equal(sip_edit_record_route_push(&e, STR_LIT("<sip:out.example.com;lr>")), 0);
+		assert_int_equal(sip_edit_record_route_push(&e, STR_LIT("<sip:in.example.com;lr>")),
+				 0);
+		assert_int_equal(
+		    sip_edit_record_route_push(&e, STR_LIT("<sip:out.example.com;lr>")), 0);
 		struct sip_msg *m2 = write_reparse(&e, out, sizeof(out));
 		const struct sip_addr *rr = m2->record_route;
 		assert_non_null(rr);
@@ -325,8 +323,8 @@ static void test_content_length(void **state)
 	snprintf(text, sizeof(text),
 		 "MESSAGE sip:b@example.com SIP/2.0" CRLF
 		 "v: SIP/2.0/UDP u.example.com;branch=z9hG4bKu1" CRLF
-		 "f: <sip:a@example.com>;tag=1" CRLF "t: <sip:b@example.com>" CRLF
-		 "i: c6" CRLF "CSeq: 1 MESSAGE" CRLF "l: 0011" CRLF CRLF "hello world");
+		 "f: <sip:a@example.com>;tag=1" CRLF "t: <sip:b@example.com>" CRLF "i: c6" CRLF
+		 "CSeq: 1 MESSAGE" CRLF "l: 0011" CRLF CRLF "hello world");
 	m = parse_s(text);
 	sip_edit_init(&e, m);
 	assert_int_equal(sip_edit_content_length(&e), 0);
@@ -365,17 +363,18 @@ static void test_header_add_remove(void **state)
 /* RFC 3261 §7.3.3: compact forms are edited like long ones (v:, l:, m:). */
 static void test_compact_forms(void **state)
 {
-	static const char text[] = "INVITE sip:b@example.com SIP/2.0" CRLF
-				   "v: SIP/2.0/UDP a.example.com;branch=z9hG4bKa" CRLF
-				   "v: SIP/2.0/TCP b.example.com;branch=z9hG4bKb" CRLF
-				   "f: <sip:a@example.com>;tag=9" CRLF "t: <sip:b@example.com>" CRLF
-				   "i: cc1" CRLF "CSeq: 5 INVITE" CRLF "m: <sip:a@192.0.2.9>" CRLF
-				   "c: text/plain" CRLF "l: 3" CRLF CRLF "abc";
+	static const char text[] =
+	    "INVITE sip:b@example.com SIP/2.0" CRLF
+	    "v: SIP/2.0/UDP a.example.com;branch=z9hG4bKa" CRLF
+	    "v: SIP/2.0/TCP b.example.com;branch=z9hG4bKb" CRLF "f: <sip:a@example.com>;tag=9" CRLF
+	    "t: <sip:b@example.com>" CRLF "i: cc1" CRLF "CSeq: 5 INVITE" CRLF
+	    "m: <sip:a@192.0.2.9>" CRLF "c: text/plain" CRLF "l: 3" CRLF CRLF "abc";
 	struct sip_msg *m = parse_s(text);
 	struct sip_edit e;
 	char out[4096];
 	sip_edit_init(&e, m);
-	assert_int_equal(sip_edit_via_push(&e, STR_LIT("SIP/2.0/UDP p.example.com;branch=z9hG4bKp")), 0);
+	assert_int_equal(
+	    sip_edit_via_push(&e, STR_LIT("SIP/2.0/UDP p.example.com;branch=z9hG4bKp")), 0);
 	assert_int_equal(sip_edit_max_forwards(&e, 70), 0);
 	assert_int_equal(sip_edit_header_remove(&e, sip_msg_hdr(m, SIP_HDR_CONTACT)), 0);
 	assert_int_equal(sip_edit_content_length(&e), 0);
@@ -414,7 +413,8 @@ static void test_combined_proxy_edits(void **state)
 	assert_int_equal(sip_edit_max_forwards(&e, (unsigned)m->max_forwards - 1), 0);
 	assert_int_equal(sip_edit_record_route_push(&e, STR_LIT("<sip:10.0.0.1;lr;r2=on>")), 0);
 	assert_int_equal(sip_edit_record_route_push(&e, STR_LIT("<sip:192.0.2.1;lr;r2=on>")), 0);
-	assert_int_equal(sip_edit_via_push(&e, STR_LIT("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKpx;rport")), 0);
+	assert_int_equal(
+	    sip_edit_via_push(&e, STR_LIT("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKpx;rport")), 0);
 	assert_int_equal(sip_edit_content_length(&e), 0);
 	struct sip_msg *m2 = write_reparse(&e, out, sizeof(out));
 
@@ -512,20 +512,20 @@ static void test_exact_size(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ruri),
-		cmocka_unit_test(test_max_forwards),
-		cmocka_unit_test(test_via_push),
-		cmocka_unit_test(test_via_pop_single),
-		cmocka_unit_test(test_via_pop_multi),
-		cmocka_unit_test(test_route_remove),
-		cmocka_unit_test(test_route_push_append),
-		cmocka_unit_test(test_record_route_push_twice),
-		cmocka_unit_test(test_content_length),
-		cmocka_unit_test(test_header_add_remove),
-		cmocka_unit_test(test_compact_forms),
-		cmocka_unit_test(test_combined_proxy_edits),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_exact_size),
+	    cmocka_unit_test(test_ruri),
+	    cmocka_unit_test(test_max_forwards),
+	    cmocka_unit_test(test_via_push),
+	    cmocka_unit_test(test_via_pop_single),
+	    cmocka_unit_test(test_via_pop_multi),
+	    cmocka_unit_test(test_route_remove),
+	    cmocka_unit_test(test_route_push_append),
+	    cmocka_unit_test(test_record_route_push_twice),
+	    cmocka_unit_test(test_content_length),
+	    cmocka_unit_test(test_header_add_remove),
+	    cmocka_unit_test(test_compact_forms),
+	    cmocka_unit_test(test_combined_proxy_edits),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_exact_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,10 +13,10 @@
 
 #include "sip/msg.h"
 
-#define HDRS_MIN                                                                           \
-	"Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\n"                      \
-	"To: Bob <sip:bob@biloxi.com>\r\n"                                                   \
-	"From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"                             \
+#define HDRS_MIN                                                                                   \
+	"Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\n"                            \
+	"To: Bob <sip:bob@biloxi.com>\r\n"                                                         \
+	"From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"                                   \
 	"Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n"
 
 static struct sip_msg *parse_lim(const char *s, const struct sip_limits *lim, int *rc)
@@ -104,8 +104,8 @@ static void test_request_line_errors(void **state)
 	parse_fail("ACK sip:b@h SIP/2.0\r\n" HDRS_MIN "CSeq: 1 INVITE\r\n\r\n", 400,
 		   "CSeq method does not match");
 	/* An unknown scheme is the proxy's business (416, RFC 4475 §3.3.2). */
-	struct sip_msg *m = parse_ok("OPTIONS urn:service:sos SIP/2.0\r\n" HDRS_MIN
-				     "CSeq: 1 OPTIONS\r\n\r\n");
+	struct sip_msg *m =
+	    parse_ok("OPTIONS urn:service:sos SIP/2.0\r\n" HDRS_MIN "CSeq: 1 OPTIONS\r\n\r\n");
 	assert_int_equal(m->ruri.scheme, SIP_URI_OTHER);
 	sip_msg_free(m);
 }
@@ -161,12 +161,12 @@ static void test_compact_and_case(void **state)
 /* §7.3.1 folding, unknown headers kept as name/value, raw spans the field. */
 static void test_folding_and_other(void **state)
 {
-	struct sip_msg *m = parse_ok("OPTIONS sip:b@h SIP/2.0\r\n" HDRS_MIN
-				     "Subject: I know you're there,\r\n"
-				     "         pick up the phone\r\n"
-				     "CSeq: 7\r\n\tOPTIONS\r\n"
-				     "X-Custom: a;b,c\r\n"
-				     "X-Empty:\r\n\r\n");
+	struct sip_msg *m =
+	    parse_ok("OPTIONS sip:b@h SIP/2.0\r\n" HDRS_MIN "Subject: I know you're there,\r\n"
+		     "         pick up the phone\r\n"
+		     "CSeq: 7\r\n\tOPTIONS\r\n"
+		     "X-Custom: a;b,c\r\n"
+		     "X-Empty:\r\n\r\n");
 	struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_SUBJECT);
 	assert_non_null(h);
 	assert_str(h->value, "I know you're there,\r\n         pick up the phone");
@@ -186,11 +186,11 @@ static void test_folding_and_other(void **state)
 static void test_via(void **state)
 {
 	struct sip_msg *m = parse_ok(
-		"INVITE sip:b@h SIP/2.0\r\n"
-		"Via: SIP / 2.0 / UDP host ; branch = x1 ; rport, SIP/2.0/TCP [2001:db8::1]:5070;"
-		"branch=x2;received=2001:db8::9;rport=5071\r\n"
-		"Via: SIP/2.0/TLS 192.0.2.1:5061;maddr=224.0.0.1;branch=x3\r\n"
-		"To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n");
+	    "INVITE sip:b@h SIP/2.0\r\n"
+	    "Via: SIP / 2.0 / UDP host ; branch = x1 ; rport, SIP/2.0/TCP [2001:db8::1]:5070;"
+	    "branch=x2;received=2001:db8::9;rport=5071\r\n"
+	    "Via: SIP/2.0/TLS 192.0.2.1:5061;maddr=224.0.0.1;branch=x3\r\n"
+	    "To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n");
 	struct sip_via *v = m->via;
 	assert_non_null(v);
 	assert_str(v->transport, "UDP");
@@ -221,9 +221,14 @@ static void test_via(void **state)
 	const char *tail = "To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: c\r\n"
 			   "CSeq: 1 INVITE\r\n\r\n";
 	char buf[512];
-	const char *bad[] = {"SIP/2.0/UDP", "SIP/2.0/UDP h;;branch=1", "SIP/2.0/UDP h;branch=1,",
-			     "SIP/2.0/UDP h:99999", "SIP/2.0/UDPh", "SIP/2.0 UDP h",
-			     "SIP/2.0/UDP h;branch=", "SIP/2.0/UDP [::1"};
+	const char *bad[] = {"SIP/2.0/UDP",
+			     "SIP/2.0/UDP h;;branch=1",
+			     "SIP/2.0/UDP h;branch=1,",
+			     "SIP/2.0/UDP h:99999",
+			     "SIP/2.0/UDPh",
+			     "SIP/2.0 UDP h",
+			     "SIP/2.0/UDP h;branch=",
+			     "SIP/2.0/UDP [::1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(buf, sizeof(buf), "INVITE sip:b@h SIP/2.0\r\nVia: %s\r\n%s", bad[i], tail);
 		parse_fail(buf, 400, "Bad Via");
@@ -235,15 +240,15 @@ static void test_via(void **state)
 static void test_name_addr(void **state)
 {
 	struct sip_msg *m = parse_ok(
-		"REGISTER sip:registrar.biloxi.com SIP/2.0\r\n"
-		"Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
-		"To: \"Doe, John \\\"JD\\\"\" <sip:john@biloxi.com>\r\n"
-		"From: sip:john@biloxi.com ; tag = abc\r\n"
-		"Call-ID: c@h\r\nCSeq: 1 REGISTER\r\n"
-		"Contact: <sip:a,b@192.0.2.4>;expires=3600;q=0.7, Bob Smith <sip:bob@[::1]:5062>;"
-		"+sip.instance=\"<urn:uuid:1;2>\";reg-id=1\r\n"
-		"Contact: sip:c@192.0.2.5;expires=0\r\n"
-		"Expires: 7200\r\n\r\n");
+	    "REGISTER sip:registrar.biloxi.com SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+	    "To: \"Doe, John \\\"JD\\\"\" <sip:john@biloxi.com>\r\n"
+	    "From: sip:john@biloxi.com ; tag = abc\r\n"
+	    "Call-ID: c@h\r\nCSeq: 1 REGISTER\r\n"
+	    "Contact: <sip:a,b@192.0.2.4>;expires=3600;q=0.7, Bob Smith <sip:bob@[::1]:5062>;"
+	    "+sip.instance=\"<urn:uuid:1;2>\";reg-id=1\r\n"
+	    "Contact: sip:c@192.0.2.5;expires=0\r\n"
+	    "Expires: 7200\r\n\r\n");
 	assert_str(m->to->display, "Doe, John \\\"JD\\\"");
 	assert_true(m->to->angle);
 	assert_str(m->to->uri_str, "sip:john@biloxi.com");
@@ -288,7 +293,8 @@ static void check_bad_field(const char *field, const char *reason)
 	char buf[1024];
 	snprintf(buf, sizeof(buf),
 		 "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
-		 "Call-ID: c\r\nCSeq: 1 INVITE\r\n%s\r\n\r\n", field);
+		 "Call-ID: c\r\nCSeq: 1 INVITE\r\n%s\r\n\r\n",
+		 field);
 	if (!strstr(field, "To:"))
 		strcpy(buf + strlen(buf) - 2, "To: <sip:b@h>\r\n\r\n");
 	if (!strstr(field, "From:"))
@@ -393,8 +399,8 @@ static void test_line_structure(void **state)
 /* §18.3 / §20.14 body and Content-Length on a datagram; NULs in the body. */
 static void test_body(void **state)
 {
-	static const char msg[] = "MESSAGE sip:b@h SIP/2.0\r\n" HDRS_MIN
-				  "CSeq: 1 MESSAGE\r\nl: 5\r\n\r\nab\0cdTRAILING";
+	static const char msg[] =
+	    "MESSAGE sip:b@h SIP/2.0\r\n" HDRS_MIN "CSeq: 1 MESSAGE\r\nl: 5\r\n\r\nab\0cdTRAILING";
 	struct sip_msg *m = sip_msg_new(msg, sizeof(msg) - 1);
 	assert_int_equal(sip_msg_parse(m, NULL), 0);
 	assert_int_equal(m->body.len, 5);
@@ -546,7 +552,8 @@ static void test_frame_length(void **state)
 		assert_int_equal(sip_frame_length(buf, (size_t)i, 65536), 0);
 	assert_int_equal(sip_frame_length(a, (size_t)la, (size_t)la - 1), -1);
 	assert_int_equal(sip_frame_length(a, 10, 9), -1);
-	assert_int_equal(sip_frame_length("OPTIONS sip:b@h SIP/2.0\r\nVia: x\r\n\r\n", 35, 65536), -1);
+	assert_int_equal(sip_frame_length("OPTIONS sip:b@h SIP/2.0\r\nVia: x\r\n\r\n", 35, 65536),
+			 -1);
 	const char *folded = "OPTIONS sip:b@h SIP/2.0\r\nContent-Length:\r\n 3\r\n\r\nabc";
 	assert_int_equal(sip_frame_length(folded, strlen(folded), 65536), (long)strlen(folded));
 	const char *clash = "OPTIONS sip:b@h SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab";
@@ -561,14 +568,15 @@ static void test_frame_length(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_line),     cmocka_unit_test(test_request_line_errors),
-		cmocka_unit_test(test_status_line),      cmocka_unit_test(test_compact_and_case),
-		cmocka_unit_test(test_folding_and_other), cmocka_unit_test(test_via),
-		cmocka_unit_test(test_name_addr),        cmocka_unit_test(test_header_errors),
-		cmocka_unit_test(test_cseq_limits),      cmocka_unit_test(test_mandatory_and_reply),
-		cmocka_unit_test(test_line_structure),   cmocka_unit_test(test_body), cmocka_unit_test(test_reparse),
-		cmocka_unit_test(test_limits),           cmocka_unit_test(test_tokens_and_params),
-		cmocka_unit_test(test_tables),           cmocka_unit_test(test_frame_length),
+	    cmocka_unit_test(test_request_line),      cmocka_unit_test(test_request_line_errors),
+	    cmocka_unit_test(test_status_line),	      cmocka_unit_test(test_compact_and_case),
+	    cmocka_unit_test(test_folding_and_other), cmocka_unit_test(test_via),
+	    cmocka_unit_test(test_name_addr),	      cmocka_unit_test(test_header_errors),
+	    cmocka_unit_test(test_cseq_limits),	      cmocka_unit_test(test_mandatory_and_reply),
+	    cmocka_unit_test(test_line_structure),    cmocka_unit_test(test_body),
+	    cmocka_unit_test(test_reparse),	      cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_tokens_and_params), cmocka_unit_test(test_tables),
+	    cmocka_unit_test(test_frame_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

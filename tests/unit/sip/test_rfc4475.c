@@ -206,12 +206,9 @@ static void test_unreferenced_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_cases),
-		cmocka_unit_test(test_dblreq_trailing),
-		cmocka_unit_test(test_stream_framing),
-		cmocka_unit_test(test_wsinv_details),
-		cmocka_unit_test(test_specific_outcomes),
-		cmocka_unit_test(test_unreferenced_file),
+	    cmocka_unit_test(test_all_cases),	      cmocka_unit_test(test_dblreq_trailing),
+	    cmocka_unit_test(test_stream_framing),    cmocka_unit_test(test_wsinv_details),
+	    cmocka_unit_test(test_specific_outcomes), cmocka_unit_test(test_unreferenced_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

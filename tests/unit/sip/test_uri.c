@@ -29,8 +29,9 @@ static void assert_bad(const char *s)
 /* RFC 3261 §19.1.1: user, password, host, port, params, headers. */
 static void test_sip_components(void **state)
 {
-	struct sip_uri u = parse_ok("sips:alice:secretword@atlanta.com:5061;transport=tcp;lr;"
-				    "maddr=239.255.255.1;user=phone?subject=project%20x&priority=urgent");
+	struct sip_uri u =
+	    parse_ok("sips:alice:secretword@atlanta.com:5061;transport=tcp;lr;"
+		     "maddr=239.255.255.1;user=phone?subject=project%20x&priority=urgent");
 	assert_int_equal(u.scheme, SIP_URI_SIPS);
 	assert_str(u.user, "alice");
 	assert_str(u.password, "secretword");
@@ -133,8 +134,8 @@ static bool eq(const char *a, const char *b)
 /* RFC 3261 §19.1.4: the equivalent pairs given in the section. */
 static void test_equal_examples(void **state)
 {
-	assert_true(eq("sip:%61lice@atlanta.com;transport=TCP",
-		       "sip:alice@AtLanTa.CoM;Transport=tcp"));
+	assert_true(
+	    eq("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"));
 	assert_true(eq("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
 	assert_true(eq("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"));
 	assert_true(eq("sip:carol@chicago.com;newparam=5", "sip:carol@chicago.com;security=on"));
@@ -147,8 +148,8 @@ static void test_equal_examples(void **state)
 /* RFC 3261 §19.1.4: the non-equivalent pairs given in the section. */
 static void test_not_equal_examples(void **state)
 {
-	assert_false(eq("SIP:ALICE@AtLanTa.CoM;Transport=udp",
-			"sip:alice@AtLanTa.CoM;Transport=UDP"));
+	assert_false(
+	    eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
 	assert_false(eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
 	assert_false(eq("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"));
 	assert_false(eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"));
@@ -166,9 +167,9 @@ static void test_not_equal_examples(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sip_components),   cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_rejects),          cmocka_unit_test(test_tel_and_other),
-		cmocka_unit_test(test_equal_examples),   cmocka_unit_test(test_not_equal_examples),
+	    cmocka_unit_test(test_sip_components), cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_rejects),	   cmocka_unit_test(test_tel_and_other),
+	    cmocka_unit_test(test_equal_examples), cmocka_unit_test(test_not_equal_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+
 #include <cmocka.h>
 
 #include "store/store.h"
@@ -21,14 +22,14 @@ static struct store_binding mk(const char *aor, const char *contact, const char 
 			       uint32_t cseq, uint16_t q, int64_t expires_at)
 {
 	struct store_binding b = {
-		.aor = str_cstr(aor),
-		.contact = str_cstr(contact),
-		.call_id = str_cstr(call_id),
-		.cseq = cseq,
-		.q = q,
-		.expires_at = expires_at,
-		.proto = TP_UDP,
-		.owner = STR_LIT("px1"),
+	    .aor = str_cstr(aor),
+	    .contact = str_cstr(contact),
+	    .call_id = str_cstr(call_id),
+	    .cseq = cseq,
+	    .q = q,
+	    .expires_at = expires_at,
+	    .proto = TP_UDP,
+	    .owner = STR_LIT("px1"),
 	};
 	b.source.in4.sin_family = AF_INET;
 	b.source.in4.sin_port = htons(5060);
@@ -80,8 +81,8 @@ static void test_add_refresh_remove(void **state)
 {
 	(void)state;
 	struct store *st = new_store();
-	struct store_binding b = mk("sip:alice@ex.com", "sip:alice@10.0.0.1", "c1", 1, 1000,
-				    T0 + 3600000);
+	struct store_binding b =
+	    mk("sip:alice@ex.com", "sip:alice@10.0.0.1", "c1", 1, 1000, T0 + 3600000);
 	assert_int_equal(store_save(st, &b), STORE_OK);
 	assert_int_equal(store_count(st), 1);
 	struct seen s = look(st, "sip:alice@ex.com", T0);
@@ -181,8 +182,8 @@ static void test_instance_reg_id(void **state)
 	(void)state;
 	struct store *st = new_store();
 	const char *inst = "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";
-	struct store_binding f1 = mk("sip:alice@ex.com", "sip:a@10.0.0.1", "c1", 1, 1000,
-				     T0 + 60000);
+	struct store_binding f1 =
+	    mk("sip:alice@ex.com", "sip:a@10.0.0.1", "c1", 1, 1000, T0 + 60000);
 	f1.instance = str_cstr(inst);
 	f1.reg_id = 1;
 	assert_int_equal(store_save(st, &f1), STORE_OK);
@@ -201,8 +202,8 @@ static void test_instance_reg_id(void **state)
 	assert_int_equal(look(st, "sip:alice@ex.com", T0).n, 2);
 
 	/* Same Contact URI without instance is a different binding. */
-	struct store_binding plain = mk("sip:alice@ex.com", "sip:a@10.9.9.9", "c3", 1, 1000,
-					T0 + 60000);
+	struct store_binding plain =
+	    mk("sip:alice@ex.com", "sip:a@10.9.9.9", "c3", 1, 1000, T0 + 60000);
 	assert_int_equal(store_save(st, &plain), STORE_OK);
 	assert_int_equal(look(st, "sip:alice@ex.com", T0).n, 3);
 	assert_int_equal(store_count(st), 3);
@@ -365,11 +366,11 @@ static void test_100k(void **state)
 	char aor[64], contact[96], cid[64];
 	for (int i = 0; i < N; i++) {
 		snprintf(aor, sizeof(aor), "sip:user%06d@example.com", i / 2);
-		snprintf(contact, sizeof(contact), "sip:user%06d@192.0.2.%d:5060;transport=udp;ob%d",
-			 i / 2, i % 250, i % 2);
+		snprintf(contact, sizeof(contact),
+			 "sip:user%06d@192.0.2.%d:5060;transport=udp;ob%d", i / 2, i % 250, i % 2);
 		snprintf(cid, sizeof(cid), "a84b4c76e66710%08d@pc33.example.com", i);
-		struct store_binding b = mk(aor, contact, cid, 1, 1000,
-					    T0 + (i % 2 ? 3600000 : 60000));
+		struct store_binding b =
+		    mk(aor, contact, cid, 1, 1000, T0 + (i % 2 ? 3600000 : 60000));
 		b.instance = STR_LIT("<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>");
 		b.reg_id = (uint32_t)(i % 2) + 1;
 		assert_int_equal(store_save(st, &b), STORE_OK);
@@ -425,16 +426,16 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_refresh_remove),
-		cmocka_unit_test(test_remove_all),
-		cmocka_unit_test(test_cseq_ordering),
-		cmocka_unit_test(test_instance_reg_id),
-		cmocka_unit_test(test_q_ordering),
-		cmocka_unit_test(test_lookup_skips_expired),
-		cmocka_unit_test(test_expire_counts),
-		cmocka_unit_test(test_watch_events),
-		cmocka_unit_test(test_100k),
-		cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_add_refresh_remove),
+	    cmocka_unit_test(test_remove_all),
+	    cmocka_unit_test(test_cseq_ordering),
+	    cmocka_unit_test(test_instance_reg_id),
+	    cmocka_unit_test(test_q_ordering),
+	    cmocka_unit_test(test_lookup_skips_expired),
+	    cmocka_unit_test(test_expire_counts),
+	    cmocka_unit_test(test_watch_events),
+	    cmocka_unit_test(test_100k),
+	    cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,25 +11,26 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+
 #include <cmocka.h>
 
 #include "store/store.h"
 
-#define T0 1700000000000LL /* in the past: bindings expiring then are lapsed */
+#define T0  1700000000000LL /* in the past: bindings expiring then are lapsed */
 #define FAR 4102444800000LL /* 2100-01-01 */
 
 static struct store_binding mk(const char *aor, const char *contact, const char *call_id,
 			       uint32_t cseq, uint16_t q, int64_t expires_at)
 {
 	struct store_binding b = {
-		.aor = str_cstr(aor),
-		.contact = str_cstr(contact),
-		.call_id = str_cstr(call_id),
-		.cseq = cseq,
-		.q = q,
-		.expires_at = expires_at,
-		.proto = TP_UDP,
-		.owner = STR_LIT("px1"),
+	    .aor = str_cstr(aor),
+	    .contact = str_cstr(contact),
+	    .call_id = str_cstr(call_id),
+	    .cseq = cseq,
+	    .q = q,
+	    .expires_at = expires_at,
+	    .proto = TP_UDP,
+	    .owner = STR_LIT("px1"),
 	};
 	b.source.in4.sin_family = AF_INET;
 	b.source.in4.sin_port = htons(5060);
@@ -69,8 +70,8 @@ static void test_snapshot_roundtrip(void **state)
 	struct store *st = store_mem_new(path, err, sizeof(err)); /* no file yet: empty */
 	assert_non_null(st);
 	int64_t far = FAR;
-	struct store_binding a = mk("sip:alice@ex.com", "sip:a@10.0.0.1;transport=tcp", "c1", 7,
-				    800, far);
+	struct store_binding a =
+	    mk("sip:alice@ex.com", "sip:a@10.0.0.1;transport=tcp", "c1", 7, 800, far);
 	a.instance = STR_LIT("<urn:uuid:11111111-2222-3333-4444-555555555555>");
 	a.reg_id = 2;
 	a.path = STR_LIT("<sip:edge1.ex.com;lr>,<sip:edge2.ex.com;lr>");
@@ -246,7 +247,7 @@ static void test_snapshot_skips_lapsed(void **state)
 		p[n - 8 + i] = (unsigned char)(h >> (8 * i));
 	file_write(path, p, (size_t)n);
 	st = store_mem_new(path, err, sizeof(err));
-	assert_non_null(st); /* a valid file ... */
+	assert_non_null(st);		      /* a valid file ... */
 	assert_int_equal(store_count(st), 0); /* ... whose only binding lapsed */
 	store_free(st);
 	free(p);
@@ -256,9 +257,9 @@ static void test_snapshot_skips_lapsed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snapshot_roundtrip),
-		cmocka_unit_test(test_snapshot_corrupt),
-		cmocka_unit_test(test_snapshot_skips_lapsed),
+	    cmocka_unit_test(test_snapshot_roundtrip),
+	    cmocka_unit_test(test_snapshot_corrupt),
+	    cmocka_unit_test(test_snapshot_skips_lapsed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <event2/event.h>
+
+#include <cmocka.h>
 
 #include "frame_fallback.h"
 #include "transport/resolver.h"
@@ -73,7 +74,9 @@ static void test_resolver_ip_literals(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct resolver_config cfg = {.servers = "127.0.0.1:9", /* never asked */
-				      .timeout_ms = 500, .tries = 1, .have_udp = true,
+				      .timeout_ms = 500,
+				      .tries = 1,
+				      .have_udp = true,
 				      .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	assert_non_null(r);
@@ -142,8 +145,8 @@ static void dns_start(struct dns *d)
 	if (pid == 0) {
 		execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
 		       port_opt, "--listen-address=127.0.0.1", "--bind-interfaces",
-		       "--conf-file=/dev/null", "--pid-file=", "--local=/test/",
-		       "--local-ttl=300", "--log-facility=/dev/null",
+		       "--conf-file=/dev/null", "--pid-file=", "--local=/test/", "--local-ttl=300",
+		       "--log-facility=/dev/null",
 		       "--naptr-record=example.test,10,50,s,SIP+D2T,,_sip._tcp.example.test",
 		       "--naptr-record=example.test,20,50,s,SIP+D2U,,_sip._udp.example.test",
 		       "--naptr-record=example.test,5,50,s,X-FOO+D2X,,_foo._tcp.example.test",
@@ -154,8 +157,7 @@ static void dns_start(struct dns *d)
 		       "--host-record=b.example.test,127.0.0.12,::12",
 		       "--host-record=c.example.test,127.0.0.13",
 		       "--host-record=plain.test,127.0.0.20",
-		       "--srv-host=_sip._udp.srvonly.test,a.example.test,5100",
-		       (char *)NULL);
+		       "--srv-host=_sip._udp.srvonly.test,a.example.test,5100", (char *)NULL);
 		_exit(127);
 	}
 	/* ready when the port is taken */
@@ -238,8 +240,11 @@ static void test_resolver_dns(void **state)
 	struct event_base *base = event_base_new();
 	char server[32];
 	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
-	struct resolver_config cfg = {.servers = server, .cache_max = 100,
-				      .timeout_ms = 500, .tries = 2, .have_udp = true,
+	struct resolver_config cfg = {.servers = server,
+				      .cache_max = 100,
+				      .timeout_ms = 500,
+				      .tries = 2,
+				      .have_udp = true,
 				      .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	assert_non_null(r);
@@ -321,8 +326,12 @@ static void test_resolver_no_cache(void **state)
 	struct event_base *base = event_base_new();
 	char server[32];
 	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
-	struct resolver_config cfg = {.servers = server, .cache_max = 0, .timeout_ms = 200,
-				      .tries = 1, .have_udp = true, .have_tcp = true};
+	struct resolver_config cfg = {.servers = server,
+				      .cache_max = 0,
+				      .timeout_ms = 200,
+				      .tries = 1,
+				      .have_udp = true,
+				      .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	assert_non_null(r);
 	struct sip_uri u = mk_uri(SIP_URI_SIP, "a.example.test", 5999, NULL, NULL);
@@ -342,8 +351,11 @@ static void test_resolver_cancel_and_free(void **state)
 {
 	struct event_base *base = event_base_new();
 	/* nobody answers: the queries are cancelled or freed before a reply */
-	struct resolver_config cfg = {.servers = "127.0.0.1:9", .timeout_ms = 200, .tries = 1,
-				      .have_udp = true, .have_tcp = true};
+	struct resolver_config cfg = {.servers = "127.0.0.1:9",
+				      .timeout_ms = 200,
+				      .tries = 1,
+				      .have_udp = true,
+				      .have_tcp = true};
 	struct resolver *r = resolver_new(base, &cfg);
 	struct answer a = {0}, b = {0};
 	struct sip_uri u = mk_uri(SIP_URI_SIP, "x.test", 0, NULL, NULL);
@@ -361,10 +373,10 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolver_ip_literals),
-		cmocka_unit_test_setup_teardown(test_resolver_dns, dns_setup, dns_teardown),
-		cmocka_unit_test_setup_teardown(test_resolver_no_cache, dns_setup, dns_teardown),
-		cmocka_unit_test(test_resolver_cancel_and_free),
+	    cmocka_unit_test(test_resolver_ip_literals),
+	    cmocka_unit_test_setup_teardown(test_resolver_dns, dns_setup, dns_teardown),
+	    cmocka_unit_test_setup_teardown(test_resolver_no_cache, dns_setup, dns_teardown),
+	    cmocka_unit_test(test_resolver_cancel_and_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <event2/event.h>
+
+#include <cmocka.h>
 
 #include "../unit_config.h"
 #include "frame_fallback.h"
@@ -50,10 +51,10 @@ static const uint8_t rfc5769_response4[80] = {
 struct fx {
 	struct event_base *base;
 	struct tp *tp;
-	unsigned sip;       /* SIP receive callbacks */
+	unsigned sip;	    /* SIP receive callbacks */
 	unsigned want_sip;  /* run_until_sip's target */
 	char last_sip[128]; /* the last one, NUL-terminated */
-	int cfd;            /* client socket */
+	int cfd;	    /* client socket */
 	union tp_sockaddr me, to;
 	uint8_t rsp[512];
 	ssize_t rsp_len; /* what came back to the client socket */
@@ -208,7 +209,7 @@ static size_t binding_request(uint8_t *out, const uint8_t txid[12], bool fingerp
  * transaction id, XOR-MAPPED-ADDRESS == who (§15.2), FINGERPRINT iff wanted
  * and valid (§15.5). Decoded independently of stun.c. */
 static void check_response(const uint8_t *r, size_t len, const uint8_t txid[12],
-                           const union tp_sockaddr *who, bool want_fingerprint)
+			   const union tp_sockaddr *who, bool want_fingerprint)
 {
 	assert_true(len >= 20);
 	assert_int_equal(get16(r), 0x0101);
@@ -473,7 +474,7 @@ static void test_stun_xor_mapped_address_vectors(void **state)
 	int n = tp_stun_response_build(txid, &a, false, out, sizeof(out));
 	assert_int_equal(n, 32);
 	static const uint8_t v4[] = {0x00, 0x20, 0x00, 0x08, 0x00, 0x01,
-	                             0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43};
+				     0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43};
 	assert_memory_equal(out + 20, v4, sizeof(v4));
 	check_response(out, (size_t)n, txid, &a, false);
 
@@ -482,8 +483,8 @@ static void test_stun_xor_mapped_address_vectors(void **state)
 	n = tp_stun_response_build(txid, &a, true, out, sizeof(out));
 	assert_int_equal(n, 52);
 	static const uint8_t v6[] = {0x00, 0x20, 0x00, 0x14, 0x00, 0x02, 0xa1, 0x47,
-	                             0x01, 0x13, 0xa9, 0xfa, 0xa5, 0xd3, 0xf1, 0x79,
-	                             0xbc, 0x25, 0xf4, 0xb5, 0xbe, 0xd2, 0xb9, 0xd9};
+				     0x01, 0x13, 0xa9, 0xfa, 0xa5, 0xd3, 0xf1, 0x79,
+				     0xbc, 0x25, 0xf4, 0xb5, 0xbe, 0xd2, 0xb9, 0xd9};
 	assert_memory_equal(out + 20, v6, sizeof(v6));
 	check_response(out, (size_t)n, txid, &a, true);
 

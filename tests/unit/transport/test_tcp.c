@@ -13,11 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <event2/event.h>
 
-#include "frame_fallback.h"
+#include <cmocka.h>
+
 #include "../unit_config.h"
+#include "frame_fallback.h"
 #include "transport/transport.h"
 
 #define MAXPKT 16
@@ -137,7 +138,9 @@ static ssize_t rd(int fd, char *buf, size_t cap)
 	return recv(fd, buf, cap, MSG_DONTWAIT);
 }
 
-#define MSG1 "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: 5\r\n\r\nhello"
+#define MSG1                                                                                       \
+	"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: "        \
+	"5\r\n\r\nhello"
 #define MSG2 "BYE sip:a@b SIP/2.0\r\nl: 0\r\n\r\n"
 
 /* RFC 3261 §18.3: a message split across reads, down to single bytes. */
@@ -461,18 +464,18 @@ static void test_tcp_ipv6(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcp_message_byte_by_byte),
-		cmocka_unit_test(test_tcp_two_messages_one_write),
-		cmocka_unit_test(test_tcp_large_message),
-		cmocka_unit_test(test_tcp_crlf_keepalive),
-		cmocka_unit_test(test_tcp_reuse_for_reply),
-		cmocka_unit_test(test_tcp_outbound_connect),
-		cmocka_unit_test(test_tcp_idle_timeout),
-		cmocka_unit_test(test_tcp_slow_partial_message),
-		cmocka_unit_test(test_tcp_conn_cap),
-		cmocka_unit_test(test_tcp_framing_error_closes),
-		cmocka_unit_test(test_tcp_write_queue_cap),
-		cmocka_unit_test(test_tcp_ipv6),
+	    cmocka_unit_test(test_tcp_message_byte_by_byte),
+	    cmocka_unit_test(test_tcp_two_messages_one_write),
+	    cmocka_unit_test(test_tcp_large_message),
+	    cmocka_unit_test(test_tcp_crlf_keepalive),
+	    cmocka_unit_test(test_tcp_reuse_for_reply),
+	    cmocka_unit_test(test_tcp_outbound_connect),
+	    cmocka_unit_test(test_tcp_idle_timeout),
+	    cmocka_unit_test(test_tcp_slow_partial_message),
+	    cmocka_unit_test(test_tcp_conn_cap),
+	    cmocka_unit_test(test_tcp_framing_error_closes),
+	    cmocka_unit_test(test_tcp_write_queue_cap),
+	    cmocka_unit_test(test_tcp_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

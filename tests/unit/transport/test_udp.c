@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <event2/event.h>
+
+#include <cmocka.h>
 
 #include "../unit_config.h"
 #include "frame_fallback.h"
@@ -225,11 +226,9 @@ static void test_tp_addr_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp_ipv4_roundtrip),
-		cmocka_unit_test(test_udp_ipv6_roundtrip),
-		cmocka_unit_test(test_udp_batch),
-		cmocka_unit_test(test_udp_send_no_listener),
-		cmocka_unit_test(test_tp_addr_helpers),
+	    cmocka_unit_test(test_udp_ipv4_roundtrip), cmocka_unit_test(test_udp_ipv6_roundtrip),
+	    cmocka_unit_test(test_udp_batch),	       cmocka_unit_test(test_udp_send_no_listener),
+	    cmocka_unit_test(test_tp_addr_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,8 @@ static struct txn_client *client_send(struct fx *f, enum sip_method method, cons
 	memcpy(buf, tmp, (size_t)n);
 	struct tp_dest d = {.proto = TP_UDP};
 	assert_int_equal(tp_addr_from_ip(str_cstr("127.0.0.1"), port, &d.addr), 0);
-	struct txn_client *ct = txn_client_send(f->L, &d, method, str_cstr(branch), buf,
-						(size_t)n, f);
+	struct txn_client *ct =
+	    txn_client_send(f->L, &d, method, str_cstr(branch), buf, (size_t)n, f);
 	assert_non_null(ct);
 	return ct;
 }
@@ -207,8 +207,8 @@ static void test_client_transport_fail(void **state)
 	/* IPv6 destination with only an IPv4 UDP listener: tp_send fails. */
 	struct tp_dest d6 = {.proto = TP_UDP};
 	assert_int_equal(tp_addr_from_ip(str_cstr("::1"), 15319, &d6.addr), 0);
-	struct txn_client *ct = txn_client_send(f->L, &d6, SIP_METHOD_OPTIONS,
-						str_cstr("z9hG4bKtf1"), strdup(req), strlen(req), f);
+	struct txn_client *ct = txn_client_send(
+	    f->L, &d6, SIP_METHOD_OPTIONS, str_cstr("z9hG4bKtf1"), strdup(req), strlen(req), f);
 	assert_non_null(ct);
 	assert_int_equal(f->n_fail, 0);
 	run_until(f, &f->n_fail, 1);
@@ -256,12 +256,12 @@ static void test_client_release_in_callback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_client_invite),
-		cmocka_unit_test(test_client_timeouts),
-		cmocka_unit_test(test_stray_response),
-		cmocka_unit_test(test_client_transport_fail),
-		cmocka_unit_test(test_client_release_in_callback),
-		cmocka_unit_test(test_100k_clients),
+	    cmocka_unit_test(test_client_invite),
+	    cmocka_unit_test(test_client_timeouts),
+	    cmocka_unit_test(test_stray_response),
+	    cmocka_unit_test(test_client_transport_fail),
+	    cmocka_unit_test(test_client_release_in_callback),
+	    cmocka_unit_test(test_100k_clients),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -101,8 +102,8 @@ static void test_udp_received_and_port(void **state)
 	assert_string_equal(dest_for(e, "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1", &d, a),
 			    "127.0.0.1:5060");
 	assert_string_equal(
-		dest_for(e, "SIP/2.0/UDP 192.0.2.9;received=192.0.2.77;branch=z9hG4bK1", &d, a),
-		"127.0.0.1:5060");
+	    dest_for(e, "SIP/2.0/UDP 192.0.2.9;received=192.0.2.77;branch=z9hG4bK1", &d, a),
+	    "127.0.0.1:5060");
 	assert_int_equal(d.proto, TP_UDP);
 }
 
@@ -116,8 +117,8 @@ static void test_rport(void **state)
 	assert_string_equal(dest_for(e, "SIP/2.0/UDP 192.0.2.9:5070;rport;branch=z9hG4bK1", &d, a),
 			    "127.0.0.1:15350");
 	assert_string_equal(
-		dest_for(e, "SIP/2.0/UDP 192.0.2.9:5070;rport=6379;branch=z9hG4bK1", &d, a),
-		"127.0.0.1:15350");
+	    dest_for(e, "SIP/2.0/UDP 192.0.2.9:5070;rport=6379;branch=z9hG4bK1", &d, a),
+	    "127.0.0.1:15350");
 }
 
 /* §18.2.2: maddr is followed for a configured peer only (numeric); an
@@ -130,10 +131,10 @@ static void test_maddr(void **state)
 	const char *via = "SIP/2.0/UDP 192.0.2.9:5070;maddr=127.0.0.3;branch=z9hG4bK1";
 	assert_string_equal(dest_as(e, true, via, &d, a), "127.0.0.3:5070");
 	assert_string_equal(dest_as(e, false, via, &d, a), "127.0.0.1:5070");
-	assert_string_equal(
-		dest_as(e, true, "SIP/2.0/UDP 192.0.2.9:5070;maddr=evil.example;branch=z9hG4bK1",
-			&d, a),
-		"127.0.0.1:5070");
+	assert_string_equal(dest_as(e, true,
+				    "SIP/2.0/UDP 192.0.2.9:5070;maddr=evil.example;branch=z9hG4bK1",
+				    &d, a),
+			    "127.0.0.1:5070");
 }
 
 /* No parseable Via (a 400 to a broken request): back to the source. */
@@ -166,11 +167,11 @@ static void test_stream_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_udp_received_and_port, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rport, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_maddr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_via, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stream_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_udp_received_and_port, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rport, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_maddr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_via, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stream_closed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

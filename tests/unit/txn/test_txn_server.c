@@ -5,15 +5,15 @@
  * RFC 2543 rules and 100,000 concurrent transactions. */
 #include "txn_fixture.h"
 
-#define INVITE_FMT                                                                         \
-	"INVITE sip:bob@127.0.0.1:%u SIP/2.0\r\n"                                          \
-	"Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"                                      \
-	"Max-Forwards: 70\r\n"                                                             \
-	"From: <sip:alice@127.0.0.1>;tag=a1\r\n"                                           \
-	"To: <sip:bob@127.0.0.1>\r\n"                                                      \
-	"Call-ID: %s\r\n"                                                                  \
-	"CSeq: 1 INVITE\r\n"                                                               \
-	"Contact: <sip:alice@127.0.0.1:%u>\r\n"                                            \
+#define INVITE_FMT                                                                                 \
+	"INVITE sip:bob@127.0.0.1:%u SIP/2.0\r\n"                                                  \
+	"Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"                                              \
+	"Max-Forwards: 70\r\n"                                                                     \
+	"From: <sip:alice@127.0.0.1>;tag=a1\r\n"                                                   \
+	"To: <sip:bob@127.0.0.1>\r\n"                                                              \
+	"Call-ID: %s\r\n"                                                                          \
+	"CSeq: 1 INVITE\r\n"                                                                       \
+	"Contact: <sip:alice@127.0.0.1:%u>\r\n"                                                    \
 	"Content-Length: 0\r\n\r\n"
 
 /* The INVITE from the peer (Via and Contact at its port). */
@@ -30,8 +30,7 @@ static void send_invite(const struct fx *f, const char *branch, const char *call
 	peer_send(f, m);
 }
 
-static void send_ack(const struct fx *f, const char *branch, const char *callid,
-		     const char *totag)
+static void send_ack(const struct fx *f, const char *branch, const char *callid, const char *totag)
 {
 	char m[1024];
 	snprintf(m, sizeof(m),
@@ -115,7 +114,7 @@ static void test_invite_server_ack_absorbed(void **state)
 	assert_int_equal(in.count[3], 1);
 	send_ack(f, "z9hG4bKinv2", "inv-2", "t404");
 	send_ack(f, "z9hG4bKinv2", "inv-2", "t404"); /* retransmitted ACK */
-	run_until(f, &f->n_gone, 1);                        /* Timer I = T4 */
+	run_until(f, &f->n_gone, 1);		     /* Timer I = T4 */
 	peer_read(f->peer, &in, P_RSP, 4);
 	assert_int_equal(f->n_ack, 0);
 	/* ACK sent right after the first 404: at most one G retransmission raced it,
@@ -453,15 +452,15 @@ static void test_100k_servers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_invite_server_trying_g_h),
-		cmocka_unit_test(test_invite_server_ack_absorbed),
-		cmocka_unit_test(test_invite_server_accepted),
-		cmocka_unit_test(test_bye_absorbed),
-		cmocka_unit_test(test_tcp_timer_values),
-		cmocka_unit_test(test_cancel_finds_invite),
-		cmocka_unit_test(test_rfc2543_matching),
-		cmocka_unit_test(test_rfc4475_badbranch),
-		cmocka_unit_test(test_100k_servers),
+	    cmocka_unit_test(test_invite_server_trying_g_h),
+	    cmocka_unit_test(test_invite_server_ack_absorbed),
+	    cmocka_unit_test(test_invite_server_accepted),
+	    cmocka_unit_test(test_bye_absorbed),
+	    cmocka_unit_test(test_tcp_timer_values),
+	    cmocka_unit_test(test_cancel_finds_invite),
+	    cmocka_unit_test(test_rfc2543_matching),
+	    cmocka_unit_test(test_rfc4475_badbranch),
+	    cmocka_unit_test(test_100k_servers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,12 +20,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
 #include <cmocka.h>
 
+#include "../unit_config.h"
 #include "sip/build.h"
 #include "sip/msg.h"
 #include "transport/transport.h"
-#include "../unit_config.h"
 #include "txn/txn.h"
 
 struct fx {
@@ -33,8 +34,8 @@ struct fx {
 	struct tp *tp;
 	struct txn_layer *L;
 	uint16_t udp_port, tcp_port; /* where the transport listens */
-	int peer;                    /* UDP socket at peer_port */
-	int sink;                    /* UDP socket at sink_port, never read */
+	int peer;		     /* UDP socket at peer_port */
+	int sink;		     /* UDP socket at sink_port, never read */
 	uint16_t peer_port, sink_port;
 	/* TU behaviour */
 	int auto_status; /* reply in on_request (0 = don't) */

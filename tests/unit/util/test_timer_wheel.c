@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "util/timer_wheel.h"
@@ -17,10 +18,10 @@ struct rec {
 	uint64_t fired_at; /* wheel time when fired */
 	int fires;
 	struct rec *victim; /* stopped by this one's callback */
-	int rearm;          /* re-arm itself this many times */
+	int rearm;	    /* re-arm itself this many times */
 	uint64_t rearm_delay;
 	struct timer_wheel *w;
-	struct rec **log;   /* fire order */
+	struct rec **log; /* fire order */
 	size_t *nlog;
 };
 
@@ -139,8 +140,9 @@ static void test_cascade_boundaries(void **state)
 	(void)state;
 	uint64_t start = 123457;
 	struct timer_wheel *w = timer_wheel_new(start, 10);
-	uint64_t delays[] = {2550, 2560, 2570, 655350, 655360, 655370, 167772150ull,
-			     167772160ull, 167772170ull, 3ull * 167772160ull + 12345};
+	uint64_t delays[] = {
+	    2550,   2560,	  2570,		655350,	      655360,
+	    655370, 167772150ull, 167772160ull, 167772170ull, 3ull * 167772160ull + 12345};
 	enum { N = sizeof(delays) / sizeof(delays[0]) };
 	struct rec r[N];
 	for (unsigned i = 0; i < N; i++) {
@@ -308,7 +310,8 @@ static void test_notify_earlier_deadline(void **state)
 	rec_init(&d, w, 4);
 	timer_start(w, &a.t, 5000, rec_fire); /* nothing armed yet: notify */
 	assert_int_equal(notified, 1);
-	assert_true(timer_wheel_next_delay(w) <= 5000); /* the owner arms (a cascade may come first) */
+	assert_true(timer_wheel_next_delay(w) <=
+		    5000);		      /* the owner arms (a cascade may come first) */
 	timer_start(w, &b.t, 9000, rec_fire); /* later than the wake-up: quiet */
 	assert_int_equal(notified, 1);
 	timer_start(w, &c.t, 100, rec_fire); /* sooner: notify */
@@ -329,14 +332,14 @@ static void test_notify_earlier_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ordering),
-		cmocka_unit_test(test_advance_exact),
-		cmocka_unit_test(test_cascade_boundaries),
-		cmocka_unit_test(test_long_jump),
-		cmocka_unit_test(test_stop_and_rearm_in_callback),
-		cmocka_unit_test(test_restart_and_stop),
-		cmocka_unit_test(test_100k),
-		cmocka_unit_test(test_notify_earlier_deadline),
+	    cmocka_unit_test(test_ordering),
+	    cmocka_unit_test(test_advance_exact),
+	    cmocka_unit_test(test_cascade_boundaries),
+	    cmocka_unit_test(test_long_jump),
+	    cmocka_unit_test(test_stop_and_rearm_in_callback),
+	    cmocka_unit_test(test_restart_and_stop),
+	    cmocka_unit_test(test_100k),
+	    cmocka_unit_test(test_notify_earlier_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
