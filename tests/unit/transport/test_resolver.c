@@ -229,25 +229,36 @@ static struct answer later(struct event_base *base, struct resolver *r, struct s
 	return a;
 }
 
+/* Starts the test's dnsmasq (skips the test where it cannot run) and a
+ * resolver on base asking it. */
+static struct resolver *dns_resolver(struct dns *dns, struct event_base *base, unsigned cache_max,
+				     unsigned timeout_ms, unsigned tries)
+{
+	dns_start(dns);
+	if (dns->pid < 0) {
+		event_base_free(base);
+		skip(); /* dnsmasq missing: scripts/install-deps.sh installs it */
+	}
+	char server[32];
+	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
+	struct resolver_config cfg = {.servers = server,
+				      .cache_max = cache_max,
+				      .timeout_ms = timeout_ms,
+				      .tries = tries,
+				      .have_udp = true,
+				      .have_tcp = true};
+	struct resolver *r = resolver_new(base, &cfg);
+	assert_non_null(r);
+	return r;
+}
+
 /* RFC 3263 §4.1 NAPTR (order, unsupported services skipped) -> §4.2 SRV
  * (RFC 2782 priority) -> A then AAAA; cache; merge; cancel; fallbacks. */
 static void test_resolver_dns(void **state)
 {
 	struct dns *dns = *state;
-	dns_start(dns);
-	if (dns->pid < 0)
-		skip(); /* dnsmasq missing: scripts/install-deps.sh installs it */
 	struct event_base *base = event_base_new();
-	char server[32];
-	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
-	struct resolver_config cfg = {.servers = server,
-				      .cache_max = 100,
-				      .timeout_ms = 500,
-				      .tries = 2,
-				      .have_udp = true,
-				      .have_tcp = true};
-	struct resolver *r = resolver_new(base, &cfg);
-	assert_non_null(r);
+	struct resolver *r = dns_resolver(dns, base, 100, 500, 2);
 
 	/* two identical lookups in flight share one set of queries; both answered */
 	struct sip_uri u = mk_uri(SIP_URI_SIP, "example.test", 0, NULL, NULL);
@@ -320,20 +331,8 @@ static void test_resolver_dns(void **state)
 static void test_resolver_no_cache(void **state)
 {
 	struct dns *dns = *state;
-	dns_start(dns);
-	if (dns->pid < 0)
-		skip(); /* dnsmasq missing: scripts/install-deps.sh installs it */
 	struct event_base *base = event_base_new();
-	char server[32];
-	snprintf(server, sizeof(server), "127.0.0.1:%u", dns->port);
-	struct resolver_config cfg = {.servers = server,
-				      .cache_max = 0,
-				      .timeout_ms = 200,
-				      .tries = 1,
-				      .have_udp = true,
-				      .have_tcp = true};
-	struct resolver *r = resolver_new(base, &cfg);
-	assert_non_null(r);
+	struct resolver *r = dns_resolver(dns, base, 0, 200, 1);
 	struct sip_uri u = mk_uri(SIP_URI_SIP, "a.example.test", 5999, NULL, NULL);
 	struct answer a = later(base, r, u);
 	assert_int_equal(a.err, 0);
