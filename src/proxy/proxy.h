@@ -16,12 +16,56 @@
 struct event_base;
 struct txn_layer;
 
+/* A SIP Server node (HA pair) as the proxy knows it: a handle the cluster
+ * gave out, its name (carried in our Record-Route so a dialog follows its
+ * node, not a member that may have died) and the member a request went to. */
+struct proxy_node_ref {
+	uint32_t id; /* 0 = none */
+	char name[CFG_NAME_MAX];
+	struct tp_dest member;
+};
+
+/* One question to the cluster: where does a request for the SIP Servers go. */
+struct proxy_pick {
+	const struct sip_msg *req;
+	/* An in-dialog request: the node our Record-Route named (may be empty)
+	 * and the SIP Server address its Request-URI or Route names (IP
+	 * literal, may be NULL); the dialog's node's current primary wins. */
+	struct str node;
+	const union tp_sockaddr *hop;
+	/* A retry: the node and member that just failed (NULL the first time). */
+	const struct proxy_node_ref *failed;
+	/* Out: the node and member (dest) to send to. */
+	struct proxy_node_ref out;
+	/* Out when none is in service: Retry-After seconds for the 503. */
+	unsigned retry_after;
+};
+
+/* What a SIP Server member did with a request (passive detection). */
+enum proxy_server_outcome {
+	PROXY_SERVER_ANSWERED = 1, /* any response: it is alive */
+	PROXY_SERVER_TIMEOUT,	   /* nothing within cluster.no-response-timeout or Timer B/F */
+	PROXY_SERVER_TRANSPORT,	   /* connection refused / reset, ICMP */
+	PROXY_SERVER_503,	   /* 503 before any provisional: a backup or overloaded */
+};
+
 /* "Where does this go" — answered by the cluster layer. */
 struct proxy_routing {
 	/* The SIP Server a request from an endpoint (or one addressed to the
-	 * cluster itself) is sent to. Returns 0 and fills dest, or -1 when no
-	 * server is in service (the proxy answers 503). */
-	int (*pick_server)(void *arg, const struct sip_msg *req, struct tp_dest *dest);
+	 * cluster itself, or an in-dialog one towards the servers) is sent to.
+	 * Returns 0 with q->out filled, or -1 when no server is in service (the
+	 * proxy answers 503 with q->retry_after). */
+	int (*pick_server)(void *arg, struct proxy_pick *q);
+	/* Passive detection: how a member handled a request we sent it. */
+	void (*server_result)(void *arg, const struct proxy_node_ref *n,
+			      enum proxy_server_outcome what);
+	/* A call (INVITE dialog) on node n started (+1) or ended (-1): the
+	 * least-calls balancer's count. */
+	void (*call_delta)(void *arg, const struct proxy_node_ref *n, int delta);
+	/* A request arrived from a trusted source: if src is a member of a node
+	 * (its backup taking over shows this way), fills out and returns true. */
+	bool (*server_request)(void *arg, const struct tp_packet *src, const struct sip_msg *req,
+			       struct proxy_node_ref *out);
 	/* Is src a configured proxy or SIP Server (trusted to route anywhere)? */
 	bool (*is_trusted)(void *arg, const union tp_sockaddr *src);
 	/* Is addr (ip and port) one of the SIP Servers? Untrusted requests may
@@ -56,7 +100,7 @@ struct proxy_location {
 	 * path_trusted: src is a configured SBC, so the REGISTER's Path counts;
 	 * otherwise it was removed before forwarding and must not be stored. */
 	void (*registered)(void *arg, const struct sip_msg *req, const struct tp_packet *src,
-			   const struct sip_msg *rsp, bool path_trusted);
+			   const struct sip_msg *rsp, bool path_trusted, struct str node);
 	void *arg;
 };
 
