@@ -1,6 +1,7 @@
 /* main.c — the sipproxy process: command line, config, logging, signals and
  * one event loop running the composed instance (app/app.c); runs in the
- * foreground (for systemd) and drains on SIGTERM within shutdown-timeout. */
+ * foreground (for systemd), drains on SIGTERM within shutdown-timeout and
+ * applies a changed cluster definition on SIGHUP. */
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,14 +22,15 @@ struct process {
 	struct event_base *base;
 	struct config cfg;
 	struct app *app;
-	struct event *sig_term, *sig_int, *drain_tick;
+	struct event *sig_term, *sig_int, *sig_hup, *drain_tick;
 	time_t drain_deadline;
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sipproxy [-c FILE]          run (embedded default config without -c)\n"
-		     "       sipproxy --check-config FILE validate a config file and exit\n"
+	fprintf(out, "usage: sipproxy [-c FILE] [-n NAME] run (embedded default config without -c)\n"
+		     "                                   as the proxy NAME of the cluster definition\n"
+		     "       sipproxy --check-config FILE [-n NAME]  validate and exit\n"
 		     "       sipproxy --config-docs       print the option reference (Markdown)\n"
 		     "       sipproxy --version\n");
 }
@@ -48,6 +50,18 @@ static void drain_tick_cb(evutil_socket_t fd, short what, void *arg)
 			 s.txn_server_active, s.txn_client_active);
 		event_base_loopexit(pr->base, NULL);
 	}
+}
+
+/* SIGHUP: the cluster definition is read again and applied; a bad one is
+ * logged with its file:line and the running one stays. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct process *pr = arg;
+	(void)sig;
+	(void)what;
+	char err[1024];
+	if (app_reload(pr->app, err, sizeof(err)) < 0)
+		LOG_ERROR("reload", "result=rejected reason=\"%s\"", err);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -100,8 +114,10 @@ static int run(struct process *pr)
 	}
 	pr->sig_term = evsignal_new(pr->base, SIGTERM, on_signal, pr);
 	pr->sig_int = evsignal_new(pr->base, SIGINT, on_signal, pr);
+	pr->sig_hup = evsignal_new(pr->base, SIGHUP, on_hup, pr);
 	event_add(pr->sig_term, NULL);
 	event_add(pr->sig_int, NULL);
+	event_add(pr->sig_hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	LOG_INFO("started", "name=%s version=%s config=%s nodes=%zu", pr->cfg.name,
 		 SIPPROXY_VERSION, pr->cfg.path[0] ? pr->cfg.path : "(embedded default)",
@@ -118,6 +134,8 @@ static void process_free(struct process *pr)
 		event_free(pr->sig_term);
 	if (pr->sig_int)
 		event_free(pr->sig_int);
+	if (pr->sig_hup)
+		event_free(pr->sig_hup);
 	if (pr->drain_tick)
 		event_free(pr->drain_tick);
 	if (pr->base)
@@ -128,17 +146,19 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
 	    {"check-config", required_argument, NULL, 'C'},
 	    {"config-docs", no_argument, NULL, 'D'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = NULL, *check = NULL;
+	const char *path = NULL, *check = NULL, *name = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
+		case 'n': name = optarg; break;
 		case 'C': check = optarg; break;
 		case 'D': config_write_docs(stdout); return 0;
 		case 'V': printf("sipproxy %s\n", SIPPROXY_VERSION); return 0;
@@ -156,7 +176,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 	if (check) {
-		rc = config_load(check, &pr->cfg, err, sizeof(err));
+		rc = config_load_as(check, name, &pr->cfg, err, sizeof(err));
 		if (rc < 0)
 			fprintf(stderr, "%s\n", err);
 		else
@@ -165,13 +185,15 @@ int main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	}
 	if (path) {
-		if (config_load(path, &pr->cfg, err, sizeof(err)) < 0) {
+		if (config_load_as(path, name, &pr->cfg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s\n", err);
 			free(pr);
 			return 1;
 		}
 	} else {
 		config_defaults(&pr->cfg);
+		if (name)
+			snprintf(pr->cfg.name, sizeof(pr->cfg.name), "%s", name);
 	}
 	log_setup((enum log_level)pr->cfg.log_level, pr->cfg.log_syslog, "sipproxy");
 	rc = run(pr);

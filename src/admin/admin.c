@@ -1,5 +1,6 @@
-/* admin.c — the admin HTTP endpoint on evhttp: routes GET requests by exact
- * path to page handlers (built in: /health and /metrics), answers 404 for
+/* admin.c — the admin HTTP endpoint on evhttp: routes GET requests (pages)
+ * and POST requests (actions) by exact path, or by prefix for a path ending
+ * in '/', to their handlers (built in: /health and /metrics), answers 404 for
  * unknown paths and 405 (with Allow, RFC 9110 §15.5.6) for other methods.
  * It runs on the proxy's event loop, so handlers read counters without locks. */
 #include "admin/admin.h"
@@ -19,6 +20,8 @@
 
 struct admin_route {
 	char path[ADMIN_PATH_MAX];
+	bool post;   /* POST (an action), else GET (a page) */
+	bool prefix; /* path ends with '/': matches everything under it */
 	admin_handler_fn fn;
 	void *arg;
 };
@@ -40,6 +43,7 @@ static const char *reason_for(int status)
 	case 200: return "OK";
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
+	case 409: return "Conflict";
 	case 405: return "Method Not Allowed";
 	case 503: return "Service Unavailable";
 	default: return status < 400 ? "OK" : "Error";
@@ -90,6 +94,8 @@ static int page_metrics(void *arg, const char *path, const char *query, struct e
 		a->src.tp_stats(a->src.tp_arg, &ts);
 	*content_type = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_format(out, ps, &ts);
+	if (a->src.extra_metrics)
+		a->src.extra_metrics(a->src.extra_arg, out);
 	free(ps);
 	return 200;
 }
@@ -112,22 +118,27 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
 	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(hdrs, "Allow", "GET");
-		send_text(req, 405, "method not allowed");
-		return;
-	}
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (!path || !*path)
 		path = "/";
 	const struct admin_route *r = NULL;
-	for (size_t i = 0; i < a->n_routes; i++)
-		if (strcmp(a->routes[i].path, path) == 0)
-			r = &a->routes[i];
+	for (size_t i = 0; i < a->n_routes && !r; i++) {
+		const struct admin_route *x = &a->routes[i];
+		bool match = x->prefix ? strncmp(x->path, path, strlen(x->path)) == 0
+				       : strcmp(x->path, path) == 0;
+		if (match)
+			r = x;
+	}
 	if (!r) {
 		send_text(req, 404, "not found");
+		return;
+	}
+	if (cmd != (r->post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET)) {
+		evhttp_add_header(hdrs, "Allow", r->post ? "POST" : "GET");
+		send_text(req, 405, "method not allowed");
 		return;
 	}
 	struct evbuffer *body = evbuffer_new();
@@ -145,7 +156,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
-int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg)
+static int route_add(struct admin *a, const char *path, bool post, admin_handler_fn fn,
+		     void *arg)
 {
 	if (!path || path[0] != '/' || strlen(path) >= ADMIN_PATH_MAX || !fn)
 		return -1;
@@ -156,9 +168,21 @@ int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void
 			return -1;
 	struct admin_route *r = &a->routes[a->n_routes++];
 	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->post = post;
+	r->prefix = path[strlen(path) - 1] == '/' && path[1];
 	r->fn = fn;
 	r->arg = arg;
 	return 0;
+}
+
+int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg)
+{
+	return route_add(a, path, false, fn, arg);
+}
+
+int admin_action_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg)
+{
+	return route_add(a, path, true, fn, arg);
 }
 
 struct admin *admin_new(struct event_base *base, const char *address, uint16_t port,

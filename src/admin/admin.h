@@ -1,5 +1,5 @@
 /* admin.h — the local admin HTTP endpoint (GET /health, GET /metrics, and pages
- * later features add with admin_route_add), served by libevent's evhttp on the
+ * and actions later features add with admin_route_add / admin_action_add), served by libevent's evhttp on the
  * proxy's own event loop. Admin reads the other layers only through the getter
  * callbacks in struct admin_sources, so it links none of them directly. */
 #ifndef SIPPROXY_ADMIN_ADMIN_H
@@ -21,6 +21,9 @@ struct admin_sources {
 	void *proxy_arg;
 	void (*tp_stats)(void *arg, struct tp_stats *out);
 	void *tp_arg;
+	/* More metric families appended to /metrics (the cluster's). */
+	void (*extra_metrics)(void *arg, struct evbuffer *out);
+	void *extra_arg;
 	const char *name;  /* instance name (proxy.name); copied */
 	time_t start_time; /* time(NULL) at start-up; 0 = when admin_new runs */
 };
@@ -43,6 +46,9 @@ void admin_set_draining(struct admin *a, bool draining);
 /* Adds a GET page at exactly path ("/registrations"). 0, or -1 if the table is
  * full or path is taken. */
 int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg);
+/* Adds a POST action at path; a path ending in '/' ("/nodes/") takes every
+ * path under it. Same returns. */
+int admin_action_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg);
 /* The port actually bound (useful when admin_new was given port 0). */
 uint16_t admin_port(const struct admin *a);
 

@@ -1,9 +1,11 @@
 /* app.c — the composition root (app.h): which object owns which, in what
  * order they are built and torn down, and how they are wired (the cluster
- * answers the proxy's routing questions, the registrar is its location
- * service, admin reads them through getters). */
+ * answers the proxy's routing questions and reads the registrar's node
+ * ownership, the registrar is the proxy's location service, admin reads them
+ * through getters), and the reload of the cluster definition. */
 #include "app/app.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "admin/admin.h"
+#include "admin/nodes.h"
 #include "admin/registrations.h"
 #include "cluster/cluster.h"
 #include "registrar/registrar_hooks.h"
@@ -101,6 +104,7 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	struct proxy_location loc;
 	registrar_proxy_hooks(app->registrar, &loc);
 	proxy_set_location(app->proxy, &loc);
+	cluster_set_registrar(app->cluster, app->registrar);
 	LOG_INFO("registrar", "domains=%zu bindings=%zu snapshot=%s", rc.n_domains,
 		 store_count(app->store),
 		 cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : "(none)");
@@ -131,11 +135,15 @@ fail:
 	return NULL;
 }
 
+static int reload_action(void *arg, const char *path, const char *query, struct evbuffer *out,
+			 const char **content_type);
+
 int app_start(struct app *app, char *err, size_t errlen)
 {
 	const struct config *cfg = app->cfg;
 	if (proxy_start(app->proxy, err, errlen) < 0)
 		return -1;
+	cluster_start(app->cluster, app->proxy);
 	app->maintenance = event_new(app->base, -1, EV_PERSIST, maintenance_cb, app);
 	struct timeval tv = {1, 0};
 	if (!app->maintenance || event_add(app->maintenance, &tv) < 0) {
@@ -149,6 +157,8 @@ int app_start(struct app *app, char *err, size_t errlen)
 	    .proxy_arg = app->proxy,
 	    .tp_stats = admin_tp_stats,
 	    .tp_arg = app->proxy,
+	    .extra_metrics = admin_nodes_metrics,
+	    .extra_arg = app->cluster,
 	    .name = cfg->name,
 	    .start_time = time(NULL),
 	};
@@ -159,7 +169,48 @@ int app_start(struct app *app, char *err, size_t errlen)
 		return -1;
 	}
 	admin_route_add(app->admin, "/registrations", admin_registrations_page, app->store);
+	admin_route_add(app->admin, "/nodes", admin_nodes_page, app->cluster);
+	admin_action_add(app->admin, "/nodes/", admin_node_action, app->cluster);
+	admin_action_add(app->admin, "/reload", reload_action, app);
 	return 0;
+}
+
+int app_reload(struct app *app, char *err, size_t errlen)
+{
+	const struct config *cur = app->cfg;
+	if (!cur->path[0] || strcmp(cur->path, "(embedded default)") == 0) {
+		snprintf(err, errlen, "running on the embedded default: no file to read again");
+		return -1;
+	}
+	struct config *next = malloc(sizeof(*next));
+	if (!next) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = config_load_as(cur->path, cur->name, next, err, errlen);
+	if (rc == 0)
+		rc = cluster_apply(app->cluster, next, err, errlen);
+	if (rc == 0)
+		LOG_INFO("reload", "result=applied config=%s nodes=%zu proxies=%zu", cur->path,
+			 next->n_nodes, next->n_proxies);
+	free(next);
+	return rc;
+}
+
+static int reload_action(void *arg, const char *path, const char *query, struct evbuffer *out,
+			 const char **content_type)
+{
+	(void)path;
+	(void)query;
+	(void)content_type;
+	char err[1024];
+	if (app_reload(arg, err, sizeof(err)) < 0) {
+		LOG_ERROR("reload", "result=rejected reason=\"%s\"", err);
+		evbuffer_add_printf(out, "rejected: %s\n", err);
+		return 409;
+	}
+	evbuffer_add_printf(out, "applied\n");
+	return 200;
 }
 
 void app_drain(struct app *app)

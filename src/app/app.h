@@ -24,6 +24,11 @@ int app_start(struct app *app, char *err, size_t errlen);
 /* Writes the final snapshot (when configured) and frees everything. */
 void app_free(struct app *app);
 
+/* SIGHUP / POST /reload: reads the config file again (as this proxy's name)
+ * and applies its cluster definition; nothing in flight is dropped. A bad
+ * file: -1 with its file:line error, and the running definition stays. */
+int app_reload(struct app *app, char *err, size_t errlen);
+
 void app_drain(struct app *app);
 bool app_drained(const struct app *app);
 /* The once-a-second work (binding expiry, periodic snapshot), for callers

@@ -1,8 +1,11 @@
-/* cluster.h — the cluster as the config describes it (seed: "the lists of SIP
- * Proxies and SIP Servers"): SIP Server nodes as HA pairs and the peer
- * proxies. Routing asks it "where does this go" (proxy_routing); later work
- * adds OPTIONS probing (oos-check/oos-force), primary detection, balancing and
- * geo-location here without changing the proxy core. */
+/* cluster.h — the SIP Cluster as this proxy sees it (seed: "the lists of SIP
+ * Proxies and SIP Servers"): SIP Server nodes, each an HA pair whose current
+ * primary is found by OPTIONS probing (oos-check/oos-force), by passive
+ * detection and by a request from the backup; the peer proxies and SBCs; the
+ * data centers. Routing asks it "where does this go" (proxy_routing): the
+ * dialog's node, the node that accepted the endpoint's REGISTER, or the
+ * balancer over in-service nodes, local data center first. The definition is
+ * applied again on reload without dropping anything in flight. */
 #ifndef SIPPROXY_CLUSTER_CLUSTER_H
 #define SIPPROXY_CLUSTER_CLUSTER_H
 
@@ -13,30 +16,64 @@
 #include "proxy/proxy.h"
 #include "transport/transport.h"
 
-struct cluster_node {
-	const struct cfg_node *cfg;
-	struct tp_dest primary;
-	bool has_backup;
-	struct tp_dest backup;
-	bool backup_is_primary; /* the pair's roles as last seen (HA issue) */
+struct cluster;
+struct registrar;
+
+struct cluster_stats {
+	uint64_t changes;	   /* HA changes of any node */
+	uint64_t takeovers;	   /* a request from a member made it primary */
+	uint64_t probes;	   /* OPTIONS sent */
+	uint64_t probe_timeouts;   /* OPTIONS without an answer in time */
+	uint64_t passive_failures; /* requests a member failed (timeout, transport, 503) */
+	uint64_t reloads, reload_errors;
 };
 
-struct cluster;
+/* One node as /nodes and sipproxyctl show it. */
+struct cluster_member_view {
+	char addr[64];	   /* transport:ip:port */
+	const char *role;  /* "primary", "backup" or "unknown" */
+	int last_status;   /* last probe answer; 0 none yet, -1 no answer */
+	int64_t probe_ago_ms; /* since its last probe was sent, -1 never */
+	uint32_t rtt_ms;
+};
+struct cluster_node_view {
+	char name[CFG_NAME_MAX];
+	char geo[CFG_NAME_MAX];
+	bool local;
+	unsigned weight;
+	const char *state; /* "active", "unknown", "out-of-service" */
+	bool manual_out;
+	bool in_service;
+	int64_t since; /* Unix time of the last change */
+	char reason[96];
+	uint64_t changes, active_calls, requests, failures;
+	unsigned n_members;
+	struct cluster_member_view m[2];
+};
 
-/* Resolves the configured addresses (hostnames once, at start-up). */
+/* Builds the node table from cfg (copied; names resolved once). */
 struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen);
 void cluster_free(struct cluster *c);
+/* Starts probing through the proxy's transactions (after proxy_start). */
+void cluster_start(struct cluster *c, struct proxy *p);
+/* The registrar whose bindings say which node owns an endpoint. */
+void cluster_set_registrar(struct cluster *c, struct registrar *r);
+/* Applies a new definition: nodes added, removed or changed at once, those
+ * unchanged keep their state. -1 with err (nothing changed) if it cannot. */
+int cluster_apply(struct cluster *c, const struct config *cfg, char *err, size_t errlen);
 
-/* The node a new request goes to and its current primary. */
-int cluster_pick_server(struct cluster *c, const struct sip_msg *req, struct tp_dest *out);
+/* Operator: node name out of service (out) or back. -1: no such node. */
+int cluster_set_out(struct cluster *c, const char *name, bool out);
+size_t cluster_view(struct cluster *c, struct cluster_node_view *out, size_t max);
+void cluster_get_stats(const struct cluster *c, struct cluster_stats *out);
+size_t cluster_node_count(const struct cluster *c);
+
 /* Source address of a configured proxy or SIP Server (either of a pair)? */
 bool cluster_is_trusted(const struct cluster *c, const union tp_sockaddr *src);
 /* Source address of a configured SBC (its Path headers are honoured)? */
 bool cluster_is_sbc(const struct cluster *c, const union tp_sockaddr *src);
 /* Address (ip and port) of a SIP Server, primary or backup? */
 bool cluster_is_server(const struct cluster *c, const union tp_sockaddr *addr);
-size_t cluster_node_count(const struct cluster *c);
-const struct cluster_node *cluster_node_at(const struct cluster *c, size_t i);
 
 /* The proxy's routing hooks, answered by this cluster. */
 void cluster_routing(struct cluster *c, struct proxy_routing *out);

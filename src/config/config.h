@@ -51,8 +51,25 @@ struct cfg_node {
 	uint16_t backup_sip_port;
 	enum tp_proto transport; /* how we reach it (default udp) */
 	char geo_location[CFG_NAME_MAX];
-	unsigned oos_check; /* seconds between OPTIONS probes, 0 = off */
-	unsigned oos_force; /* seconds without answer before out of service */
+	unsigned weight;    /* share under cluster.balance "weighted" */
+	unsigned oos_check; /* s between OPTIONS to the known primary; 0 = no probing */
+	unsigned oos_force; /* s between OPTIONS, alternating members, while unknown */
+};
+
+/* cluster.balance: how new requests from endpoints spread over the nodes. */
+enum cfg_balance {
+	CFG_BALANCE_ROUND_ROBIN = 0,
+	CFG_BALANCE_WEIGHTED,
+	CFG_BALANCE_LEAST_CALLS,
+	CFG_BALANCE_HASH_CALL_ID,
+	CFG_BALANCE_HASH_FROM_USER,
+};
+
+#define CFG_MAX_CODE_RANGES 8
+/* Status codes as ranges ("200-299,405"). */
+struct cfg_codes {
+	size_t n;
+	uint16_t lo[CFG_MAX_CODE_RANGES], hi[CFG_MAX_CODE_RANGES];
 };
 
 #define CFG_MAX_DOMAINS 32
@@ -82,6 +99,16 @@ struct config {
 	size_t n_nodes;
 	struct cfg_sbc sbcs[CFG_MAX_SBCS];
 	size_t n_sbcs;
+	enum cfg_balance balance;
+	char active_codes_text[128];
+	struct cfg_codes active_codes;	  /* probe answers that mean "this member is active" */
+	unsigned no_response_timeout_ms;  /* passive detection; 0 = Timer B/F only */
+	struct cfg_strlist remote_dcs;	  /* other data centers, in order; empty = all */
+	bool forward_remote;		  /* no local node in service: other data centers */
+	unsigned retry_after;		  /* s, in the 503 when no node is in service */
+	unsigned overload_dialog_rate;	  /* new INVITEs per second; 0 = no limit */
+	unsigned sip_ip_tos;		  /* IP TOS / traffic class of SIP packets */
+	bool resolve_host;		  /* Via carries the resolved IP, not the host name */
 
 	/* sip: timers (ms) and limits */
 	uint32_t t1_ms, t2_ms, t4_ms, timer_c_ms;
@@ -120,8 +147,16 @@ struct config {
 };
 
 /* Loads and validates path. On error returns -1 and writes
- * "FILE:LINE: KEY: problem" into err. */
+ * "FILE:LINE: KEY: problem" into err (FILE is the included file the setting
+ * is in: the cluster definition is its own file, @include'd). */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* Same, as the proxy called name (NULL: proxy.name of the file). When the
+ * definition lists cluster.proxies, this proxy must be one of them: its
+ * address, port and geo-location come from its entry. */
+int config_load_as(const char *path, const char *name, struct config *cfg, char *err,
+		   size_t errlen);
+/* Is status one of codes? */
+bool cfg_codes_match(const struct cfg_codes *codes, int status);
 /* Same, from text (tests); name stands in for the file name in messages. */
 int config_load_string(const char *text, const char *name, struct config *cfg, char *err,
 		       size_t errlen);

@@ -16,6 +16,7 @@ void config_transport(const struct config *cfg, struct tp_config *out)
 	out->tcp_idle_timeout = cfg->tcp_idle_timeout;
 	out->tcp_connect_timeout_ms = cfg->tcp_connect_timeout;
 	out->tcp_max_pending = cfg->tcp_max_queued;
+	out->ip_tos = cfg->sip_ip_tos;
 }
 
 void config_resolver(const struct config *cfg, struct resolver_config *out)

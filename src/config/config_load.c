@@ -1,8 +1,9 @@
 /* config_load.c — reads one libconfig file (or string) into a struct config:
  * starts from the embedded defaults, walks every setting so that unknown keys
  * are errors (typos must not silently fall back to a default), dispatches each
- * to the option table or a list loader, then derives the listeners and adds
- * this proxy to the cluster list. Nothing is printed; errors go to err. */
+ * to the option table or a list loader, then checks this proxy against the
+ * cluster definition (or adds it as the only proxy) and derives the
+ * listeners. The cluster definition is usually its own file, @include'd. Nothing is printed; errors go to err. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -151,22 +152,110 @@ static int derive_listeners(struct config *cfg, const config_t *cf, struct cfg_e
 	return 0;
 }
 
-/* Seed: this proxy must be one of cluster.proxies; if the file leaves it out,
- * it is added with its own address rather than refused. */
-static int add_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
+/* Seed/vendor: a proxy whose own name or address is not in the cluster's
+ * list refuses to start. Its entry gives its address, port and data center,
+ * so one definition serves every proxy; settings of its own must agree.
+ * Without a list it is the cluster's only proxy. */
+static int check_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
 {
-	for (size_t i = 0; i < cfg->n_proxies; i++)
+	const config_setting_t *list = cf ? config_lookup(cf, "cluster.proxies") : NULL;
+	if (cfg->n_proxies == 0) {
+		struct cfg_proxy *p = &cfg->proxies[cfg->n_proxies++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", cfg->name);
+		snprintf(p->sip_address, sizeof(p->sip_address), "%s", cfg->sip_address);
+		p->sip_port = cfg->sip_port;
+		snprintf(p->geo_location, sizeof(p->geo_location), "%s", cfg->geo_location);
+		return 0;
+	}
+	const struct cfg_proxy *me = NULL;
+	for (size_t i = 0; i < cfg->n_proxies && !me; i++)
 		if (strcmp(cfg->proxies[i].name, cfg->name) == 0)
-			return 0;
-	if (cfg->n_proxies >= CFG_MAX_PROXIES)
-		return cfg_fail(e, cf ? config_lookup(cf, "cluster.proxies") : NULL,
-				"cluster.proxies", "full, cannot add proxy.name \"%s\"", cfg->name);
-	struct cfg_proxy *p = &cfg->proxies[cfg->n_proxies++];
-	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", cfg->name);
-	snprintf(p->sip_address, sizeof(p->sip_address), "%s", cfg->sip_address);
-	p->sip_port = cfg->sip_port;
-	snprintf(p->geo_location, sizeof(p->geo_location), "%s", cfg->geo_location);
+			me = &cfg->proxies[i];
+	if (!me)
+		return cfg_fail(e, list, "cluster.proxies",
+				"this proxy \"%s\" is not in the cluster definition; refusing to "
+				"start",
+				cfg->name);
+	const config_setting_t *own = cf ? config_lookup(cf, "proxy.sip-address") : NULL;
+	if (own) {
+		if (!same_ip(cfg->sip_address, me->sip_address))
+			return cfg_fail(e, own, "proxy.sip-address",
+					"%s is not the address of \"%s\" in cluster.proxies (%s); "
+					"refusing to start",
+					cfg->sip_address, me->name, me->sip_address);
+	} else {
+		unsigned char a[16];
+		if (inet_pton(AF_INET, me->sip_address, a) != 1 &&
+		    inet_pton(AF_INET6, me->sip_address, a) != 1)
+			return cfg_fail(e, list, "proxy.sip-address",
+					"\"%s\" is a host name in cluster.proxies; set the "
+					"numeric address to listen on",
+					me->sip_address);
+		snprintf(cfg->sip_address, sizeof(cfg->sip_address), "%s", me->sip_address);
+	}
+	const config_setting_t *port = cf ? config_lookup(cf, "proxy.sip-port") : NULL;
+	if (port && cfg->sip_port != me->sip_port)
+		return cfg_fail(e, port, "proxy.sip-port",
+				"%u is not the port of \"%s\" in cluster.proxies (%u); refusing "
+				"to start",
+				cfg->sip_port, me->name, me->sip_port);
+	cfg->sip_port = me->sip_port;
+	const config_setting_t *geo = cf ? config_lookup(cf, "proxy.geo-location") : NULL;
+	if (geo && me->geo_location[0] && strcmp(cfg->geo_location, me->geo_location) != 0)
+		return cfg_fail(e, geo, "proxy.geo-location",
+				"\"%s\" differs from \"%s\"'s geo-location in cluster.proxies "
+				"(\"%s\")",
+				cfg->geo_location, me->name, me->geo_location);
+	if (me->geo_location[0])
+		snprintf(cfg->geo_location, sizeof(cfg->geo_location), "%s", me->geo_location);
+	return 0;
+}
+
+bool cfg_codes_match(const struct cfg_codes *codes, int status)
+{
+	for (size_t i = 0; i < codes->n; i++)
+		if (status >= codes->lo[i] && status <= codes->hi[i])
+			return true;
+	return false;
+}
+
+/* "200-299,405": codes and ranges within 100-699; a 503 may not count as
+ * active (a backup or an overloaded server answers it). */
+static int parse_codes(struct config *cfg, const config_t *cf, struct cfg_err *e)
+{
+	const char *key = "cluster.active-codes";
+	const config_setting_t *s = cf ? config_lookup(cf, key) : NULL;
+	struct cfg_codes *c = &cfg->active_codes;
+	c->n = 0;
+	const char *p = cfg->active_codes_text;
+	while (*p) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+		if (end == p)
+			return cfg_fail(e, s, key, "\"%s\": expected codes like 200-299,405",
+					cfg->active_codes_text);
+		p = end;
+		if (*p == '-') {
+			hi = strtol(p + 1, &end, 10);
+			if (end == p + 1)
+				return cfg_fail(e, s, key, "\"%s\": range without an end",
+						cfg->active_codes_text);
+			p = end;
+		}
+		if (lo < 100 || hi > 699 || lo > hi)
+			return cfg_fail(e, s, key, "%ld-%ld is not a range of status codes", lo, hi);
+		if (lo <= 503 && hi >= 503)
+			return cfg_fail(e, s, key, "503 cannot mean active (a backup answers 503)");
+		if (c->n == CFG_MAX_CODE_RANGES)
+			return cfg_fail(e, s, key, "more than %d ranges", CFG_MAX_CODE_RANGES);
+		c->lo[c->n] = (uint16_t)lo;
+		c->hi[c->n++] = (uint16_t)hi;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	if (c->n == 0)
+		return cfg_fail(e, s, key, "empty: no answer would mean active");
 	return 0;
 }
 
@@ -176,9 +265,9 @@ static int finish(struct config *cfg, const config_t *cf, struct cfg_err *e)
 	if (cfg->t2_ms < cfg->t1_ms)
 		return cfg_fail(e, cf ? config_lookup(cf, "sip.t2") : NULL, "sip.t2",
 				"%u is less than sip.t1 (%u)", cfg->t2_ms, cfg->t1_ms);
-	if (derive_listeners(cfg, cf, e) < 0)
+	if (check_self(cfg, cf, e) < 0 || parse_codes(cfg, cf, e) < 0)
 		return -1;
-	return add_self(cfg, cf, e);
+	return derive_listeners(cfg, cf, e);
 }
 
 void config_defaults(struct config *cfg)
@@ -204,7 +293,8 @@ void config_defaults(struct config *cfg)
 
 /* cf has been read (or failed to) from text; fills out on success. */
 static int load_parsed(config_t *cf, int read_ok, const char *text, size_t text_len,
-		       const char *name, struct config *out, char *err, size_t errlen)
+		       const char *name, const char *self, struct config *out, char *err,
+		       size_t errlen)
 {
 	if (!err)
 		errlen = 0;
@@ -234,6 +324,12 @@ static int load_parsed(config_t *cf, int read_ok, const char *text, size_t text_
 	cfg->n_proxies = 0;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
 	int rc = walk(config_root_setting(cf), "", cfg, &e);
+	if (rc == 0 && self) {
+		if (!self[0] || strlen(self) >= sizeof(cfg->name))
+			rc = cfg_fail(&e, NULL, "--name", "\"%s\" is not a proxy name", self);
+		else
+			snprintf(cfg->name, sizeof(cfg->name), "%s", self);
+	}
 	if (rc == 0)
 		rc = finish(cfg, cf, &e);
 	if (rc == 0)
@@ -266,6 +362,12 @@ static char *read_text(const char *path, size_t *len)
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
+	return config_load_as(path, NULL, cfg, err, errlen);
+}
+
+int config_load_as(const char *path, const char *name, struct config *cfg, char *err,
+		   size_t errlen)
+{
 	if (!path || !cfg) {
 		if (err && errlen)
 			snprintf(err, errlen, "-:0: file: no path given");
@@ -273,13 +375,21 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	config_t cf;
 	config_init(&cf);
+	/* @include "cluster.conf" is relative to the including file. */
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		config_set_include_dir(&cf, dir[0] ? dir : "/");
+	}
 	errno = 0;
 	int ok = config_read_file(&cf, path) == CONFIG_TRUE;
 	int saved = errno;
 	size_t len = 0;
 	char *text = ok ? read_text(path, &len) : NULL;
 	errno = saved;
-	int rc = load_parsed(&cf, ok, text, len, path, cfg, err, errlen);
+	int rc = load_parsed(&cf, ok, text, len, path, name, cfg, err, errlen);
 	free(text);
 	config_destroy(&cf);
 	return rc;
@@ -297,7 +407,8 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 	config_init(&cf);
 	int ok = config_read_string(&cf, text) == CONFIG_TRUE;
 	int rc =
-	    load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", cfg, err, errlen);
+	    load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", NULL, cfg, err,
+			errlen);
 	config_destroy(&cf);
 	return rc;
 }

@@ -25,6 +25,15 @@ static const struct cfg_choice log_targets[] = {
     {NULL, 0},
 };
 
+static const struct cfg_choice balance_choices[] = {
+    {"round-robin", CFG_BALANCE_ROUND_ROBIN},
+    {"weighted", CFG_BALANCE_WEIGHTED},
+    {"least-calls", CFG_BALANCE_LEAST_CALLS},
+    {"hash-call-id", CFG_BALANCE_HASH_CALL_ID},
+    {"hash-from-user", CFG_BALANCE_HASH_FROM_USER},
+    {NULL, 0},
+};
+
 /* Only the transports the proxy implements today; tls/ws slot in here later. */
 const struct cfg_choice cfg_transport_choices[] = {
     {"udp", TP_UDP},
@@ -39,8 +48,9 @@ const struct cfg_option cfg_options[] = {
      F(name),
      .def_str = "sipproxy-1",
      .min = 1,
-     .doc = "Name of this proxy; must be unique in the cluster (added to cluster.proxies "
-	    "if absent)."},
+     .doc = "Name of this proxy (sipproxy --name overrides it). When cluster.proxies is "
+	    "given this proxy must be in it, and its entry gives its address and "
+	    "geo-location; without the list it is the only proxy."},
     {.key = "proxy.sip-address",
      .type = CFG_OPT_IP,
      F(sip_address),
@@ -60,7 +70,73 @@ const struct cfg_option cfg_options[] = {
     {.key = "proxy.geo-location",
      .type = CFG_OPT_STRING,
      F(geo_location),
-     .doc = "Site of this proxy; SIP Servers in the same geo-location are preferred."},
+     .doc = "Site (data center) of this proxy; SIP Servers in the same geo-location are "
+	    "preferred. Taken from this proxy's cluster.proxies entry when that has one."},
+    {.key = "proxy.overload-ctrl-dialog-rate",
+     .type = CFG_OPT_UINT,
+     F(overload_dialog_rate),
+     .def = 0,
+     .min = 0,
+     .max = 1000000,
+     .doc = "New INVITEs per second this proxy accepts; above it an INVITE gets 503 with "
+	    "Retry-After (in-dialog requests never do). 0 = no limit."},
+    {.key = "proxy.sip-ip-tos",
+     .type = CFG_OPT_UINT,
+     F(sip_ip_tos),
+     .def = 0,
+     .min = 0,
+     .max = 255,
+     .doc = "IP type of service (IPv4 TOS, IPv6 traffic class) of SIP packets, e.g. 184 "
+	    "for DSCP EF; 0 leaves the system's default."},
+    {.key = "proxy.resolve-host",
+     .type = CFG_OPT_BOOL,
+     F(resolve_host),
+     .def = 0,
+     .doc = "false: our Via carries the listener's host name (advertise); true: the IP it "
+	    "resolves to at start-up."},
+
+    /* cluster: how the SIP Server nodes are used (the lists are below) */
+    {.key = "cluster.balance",
+     .type = CFG_OPT_ENUM,
+     F(balance),
+     .def = CFG_BALANCE_ROUND_ROBIN,
+     .choices = balance_choices,
+     .doc = "How new requests from endpoints spread over the in-service nodes of this data "
+	    "center. A REGISTER always goes by a hash of its address-of-record, and an "
+	    "endpoint's requests go to the node that accepted its REGISTER while it is in "
+	    "service."},
+    {.key = "cluster.active-codes",
+     .type = CFG_OPT_STRING,
+     F(active_codes_text),
+     .def_str = "200-299",
+     .doc = "OPTIONS answers that mean \"this member is the active one\" (codes and "
+	    "ranges, \"200-299,405\"); a 503 never does."},
+    {.key = "cluster.no-response-timeout",
+     .type = CFG_OPT_UINT,
+     F(no_response_timeout_ms),
+     .def = 2000,
+     .min = 0,
+     .max = 32000,
+     .doc = "Milliseconds a pair's primary has to answer a request (any response) before "
+	    "the pair is unknown and the request is retried; 0 = only Timer B/F."},
+    {.key = "cluster.remote-dcs",
+     .type = CFG_OPT_STRLIST,
+     F(remote_dcs),
+     .doc = "Other data centers (geo-locations) to use, in order, when no node of ours is "
+	    "in service; empty = every other one, in the order of cluster.sip-servers."},
+    {.key = "cluster.forward-remote",
+     .type = CFG_OPT_BOOL,
+     F(forward_remote),
+     .def = 1,
+     .doc = "false: with no local node in service, answer 503 instead of using other data "
+	    "centers."},
+    {.key = "cluster.retry-after",
+     .type = CFG_OPT_UINT,
+     F(retry_after),
+     .def = 5,
+     .min = 0,
+     .max = 3600,
+     .doc = "Retry-After seconds in a 503 for no node in service or overload (0 = none)."},
 
     /* sip: timers (RFC 3261 §17.1.1.1, §16.6) and limits */
     {.key = "sip.t1",

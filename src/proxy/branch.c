@@ -4,7 +4,11 @@
  * timeout or a transport error before any response tries the next
  * destination; a request switched to TCP for its size, §18.1.1, falls back to
  * UDP when the connection is refused), Timer C (§16.8), and its CANCEL (§9.1,
- * ended after 64*T1 when the downstream never answers). */
+ * ended after 64*T1 when the downstream never answers). A branch to the SIP
+ * Servers also tells the cluster how the member did (passive detection: no
+ * answer within no_response_ms, a transport error, a 503 before any
+ * provisional) and is retried once on the node's new primary or another
+ * node. */
 #include "proxy/proxy_internal.h"
 
 #include <stdlib.h>
@@ -18,6 +22,7 @@ void proxy_branch_done(struct proxy_branch *b)
 	b->state = BRANCH_DONE;
 	b->cancel_pending = false;
 	timer_stop(txn_layer_timers(b->ctx->p->txn), &b->timer_c);
+	timer_stop(txn_layer_timers(b->ctx->p->txn), &b->answer_timer);
 	if (b->query) {
 		resolver_cancel(b->query);
 		b->query = NULL;
@@ -29,6 +34,7 @@ void proxy_branch_fail(struct proxy_branch *b, int status)
 	if (b->state == BRANCH_DONE)
 		return;
 	proxy_branch_done(b);
+	proxy_branch_uncount_call(b);
 	if (b->status < status)
 		b->status = status;
 	proxy_select_consider(b->ctx, NULL, status);
@@ -45,11 +51,51 @@ static bool wants_tcp(const struct proxy_branch *b, const struct tp_dest *d)
 	       tp_listener_for(p->tp, TP_TCP, d->addr.sa.sa_family) != NULL;
 }
 
+/* Passive detection: the SIP Server member had no_response_ms to answer
+ * anything (a 100 Trying will do) and did not. The attempt is abandoned (no
+ * provisional: nothing to CANCEL, §9.1) and counts as a timeout. */
+static void answer_timer_fired(struct timer *t)
+{
+	struct proxy_branch *b = container_of(t, struct proxy_branch, answer_timer);
+	struct proxy_ctx *ctx = b->ctx;
+	proxy_ctx_hold(ctx);
+	LOG_INFO("server_no_response", "call_id=%.*s node=%s ms=%u", STR_FMT(ctx->req->call_id),
+		 b->node.name, b->no_response_ms);
+	if (b->status == 0)
+		proxy_attempt_failed(b, 408, false);
+	proxy_ctx_release(ctx);
+}
+
+/* A new INVITE dialog towards node counts as one of its calls until its
+ * final is not a 2xx or its BYE passes (least-calls). */
+static void count_call(struct proxy_branch *b)
+{
+	struct proxy *p = b->ctx->p;
+	const struct sip_msg *req = b->ctx->req;
+	if (b->call_counted || req->method != SIP_METHOD_INVITE || (req->to && req->to->tag.len))
+		return;
+	b->call_counted = true;
+	if (p->routing.call_delta)
+		p->routing.call_delta(p->routing.arg, &b->node, +1);
+}
+
+void proxy_branch_uncount_call(struct proxy_branch *b)
+{
+	struct proxy *p = b->ctx->p;
+	if (!b->call_counted)
+		return;
+	b->call_counted = false;
+	if (p->routing.call_delta)
+		p->routing.call_delta(p->routing.arg, &b->node, -1);
+}
+
 /* One attempt to d: sent (Timer C runs for an INVITE), or failed at once. */
 static void branch_send(struct proxy_branch *b, const struct tp_dest *d)
 {
+	struct proxy *p = b->ctx->p;
 	b->state = BRANCH_SENT;
 	b->status = 0;
+	b->answered = false;
 	b->attempt = *d;
 	int r = proxy_forward_attempt(b, d);
 	if (r == -503) {
@@ -59,6 +105,12 @@ static void branch_send(struct proxy_branch *b, const struct tp_dest *d)
 	if (r < 0) {
 		proxy_branch_fail(b, -r);
 		return;
+	}
+	if (b->to_server) {
+		count_call(b);
+		if (b->no_response_ms)
+			timer_start(txn_layer_timers(p->txn), &b->answer_timer, b->no_response_ms,
+				    answer_timer_fired);
 	}
 	if (b->ctx->req->method == SIP_METHOD_INVITE)
 		proxy_timer_c_start(b);
@@ -95,15 +147,28 @@ static void branch_go(struct proxy_branch *b, const struct tp_dest *dests, unsig
 	branch_try_next(b);
 }
 
+static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref *failed);
+
 void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
 {
 	if (b->state == BRANCH_DONE)
 		return;
+	struct proxy *p = b->ctx->p;
 	if (b->ct) {
 		txn_client_release(b->ct);
 		b->ct = NULL;
 	}
-	timer_stop(txn_layer_timers(b->ctx->p->txn), &b->timer_c);
+	timer_stop(txn_layer_timers(p->txn), &b->timer_c);
+	timer_stop(txn_layer_timers(p->txn), &b->answer_timer);
+	if (b->to_server) {
+		/* Passive detection: the cluster learns at once. */
+		enum proxy_server_outcome o = transport	      ? PROXY_SERVER_TRANSPORT
+					      : status == 503 ? PROXY_SERVER_503
+							      : PROXY_SERVER_TIMEOUT;
+		if (p->routing.server_result)
+			p->routing.server_result(p->routing.arg, &b->node, o);
+		proxy_branch_uncount_call(b);
+	}
 	if (b->cancelled || b->cancel_pending || b->ctx->cancelled || b->ctx->ended) {
 		proxy_branch_fail(b, status);
 		return;
@@ -123,6 +188,17 @@ void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
 		LOG_INFO("next_target", "call_id=%.*s status=%d try=%u/%u",
 			 STR_FMT(b->ctx->req->call_id), status, b->next_dest + 1, b->n_dests);
 		branch_try_next(b);
+		return;
+	}
+	if (b->to_server && !b->server_retried) {
+		/* Nothing reached the member: once more, on the pair's new
+		 * primary or on another node. */
+		struct proxy_node_ref failed = b->node;
+		b->server_retried = true;
+		p->stats.server_retries++;
+		LOG_INFO("server_retry", "call_id=%.*s node=%s status=%d",
+			 STR_FMT(b->ctx->req->call_id), failed.name, status);
+		branch_to_server(b, &failed);
 		return;
 	}
 	proxy_branch_fail(b, status);
@@ -181,6 +257,33 @@ static bool target_plan(struct proxy_branch *b, const struct proxy_target *t)
 	return true;
 }
 
+/* To the cluster's SIP Servers: the node and member the cluster picks (for
+ * an in-dialog request, the dialog's node's current primary). */
+static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref *failed)
+{
+	struct proxy_ctx *ctx = b->ctx;
+	struct proxy *p = ctx->p;
+	struct proxy_pick q = {
+	    .req = ctx->req,
+	    .node = b->plan.node,
+	    .hop = b->plan.has_hop ? &b->plan.hop : NULL,
+	    .failed = failed,
+	};
+	if (p->routing.pick_server(p->routing.arg, &q) < 0) {
+		LOG_WARN("no_server", "call_id=%.*s method=%.*s", STR_FMT(ctx->req->call_id),
+			 STR_FMT(ctx->req->method_str));
+		p->stats.no_server++;
+		ctx->no_server = true;
+		ctx->retry_after = q.retry_after;
+		proxy_branch_fail(b, 503);
+		return;
+	}
+	b->to_server = true;
+	b->node = q.out;
+	b->no_response_ms = q.no_response_ms;
+	branch_go(b, &q.out.member, 1, true);
+}
+
 /* RFC 5626 §5.3: down the flow the token names; a stream that is gone is
  * a failed flow (430), never a new connection to the endpoint. */
 static void branch_to_flow(struct proxy_branch *b)
@@ -236,11 +339,13 @@ void proxy_branch_start(struct proxy_ctx *ctx, const struct proxy_target *target
 		return;
 	}
 	ctx->branch[ctx->n_branches] = b;
+	b->kind = PROXY_USER_BRANCH;
 	b->ctx = ctx;
 	b->index = ctx->n_branches++;
 	b->state = BRANCH_RESOLVING;
 	b->plan = ctx->plan;
 	timer_init(&b->timer_c);
+	timer_init(&b->answer_timer);
 
 	if (target) {
 		if (!target_plan(b, target))
@@ -258,13 +363,7 @@ void proxy_branch_start(struct proxy_ctx *ctx, const struct proxy_target *target
 		return;
 	}
 	if (b->plan.to_server) {
-		struct tp_dest d;
-		if (p->routing.pick_server(p->routing.arg, ctx->req, &d) < 0) {
-			LOG_WARN("no_server", "call_id=%.*s", STR_FMT(ctx->req->call_id));
-			proxy_branch_fail(b, 503);
-			return;
-		}
-		branch_go(b, &d, 1, true);
+		branch_to_server(b, NULL);
 		return;
 	}
 	branch_resolve(b, proxy_route_next_hop(&b->plan));

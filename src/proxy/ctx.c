@@ -42,6 +42,7 @@ static void ctx_free(struct proxy_ctx *ctx)
 		if (b->ct)
 			txn_client_release(b->ct);
 		timer_stop(w, &b->timer_c);
+		timer_stop(w, &b->answer_timer);
 		if (b->dests != &b->one_dest)
 			free(b->dests);
 		free(b);

@@ -30,19 +30,22 @@ bool proxy_wants_record_route(const struct proxy *p, const struct sip_msg *req)
 	}
 }
 
-static int record_route_value(const struct tp_listener *l, const char *token, char *out, size_t cap)
+static int record_route_value(const struct tp_listener *l, const char *token, const char *node,
+			      char *out, size_t cap)
 {
 	const char *at = token[0] ? "@" : "";
+	const char *np = node[0] ? ";" PROXY_RR_NODE_PARAM "=" : "";
 	if (l->proto == TP_UDP)
-		return snprintf(out, cap, "<sip:%s%s%s:%u;lr>", token, at, l->host, l->port);
+		return snprintf(out, cap, "<sip:%s%s%s:%u;lr%s%s>", token, at, l->host, l->port, np,
+				node);
 	char t[8];
 	const char *n = tp_proto_name(l->proto);
 	size_t i = 0;
 	for (; n[i] && i < sizeof(t) - 1; i++)
 		t[i] = (char)(n[i] | 0x20);
 	t[i] = '\0';
-	return snprintf(out, cap, "<sip:%s%s%s:%u;transport=%s;lr>", token, at, l->host, l->port,
-			t);
+	return snprintf(out, cap, "<sip:%s%s%s:%u;transport=%s;lr%s%s>", token, at, l->host,
+			l->port, t, np, node);
 }
 
 /* §18.2.1 / RFC 3581 §4: record where the previous hop really sent from —
@@ -190,10 +193,10 @@ int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward
 			     in->port != out->port;
 		int n;
 		if (twice) {
-			n = record_route_value(in, token, tmp, sizeof(tmp));
+			n = record_route_value(in, token, fe->rr_node, tmp, sizeof(tmp));
 			sip_edit_record_route_push(e, str_make(tmp, (size_t)n));
 		}
-		n = record_route_value(out, token, tmp, sizeof(tmp));
+		n = record_route_value(out, token, fe->rr_node, tmp, sizeof(tmp));
 		sip_edit_record_route_push(e, str_make(tmp, (size_t)n));
 	}
 
@@ -281,6 +284,7 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 	    .branch = branch,
 	    .rr_in = proxy_wants_record_route(p, req) ? src->listener : NULL,
 	    .rr_flow = rr_flow,
+	    .rr_node = b->to_server ? b->node.name : ctx->from_node.name,
 	    .strip_path = !ctx->path_trusted,
 	};
 	struct sip_edit e;

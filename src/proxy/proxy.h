@@ -37,6 +37,9 @@ struct proxy_pick {
 	const struct proxy_node_ref *failed;
 	/* Out: the node and member (dest) to send to. */
 	struct proxy_node_ref out;
+	/* Out: ms the member has to answer before it counts as failed
+	 * (passive detection; 0 = only Timer B/F). */
+	uint32_t no_response_ms;
 	/* Out when none is in service: Retry-After seconds for the 503. */
 	unsigned retry_after;
 };
@@ -116,6 +119,19 @@ struct proxy_env {
 
 struct proxy;
 struct arena;
+struct proxy_uac;
+
+/* A request the proxy sends itself ended: status is the final response's
+ * code, or 0 when none came within the time given (or the transport
+ * failed); rtt_ms is the time since it was sent. */
+typedef void (*proxy_uac_fn)(void *arg, int status, uint32_t rtt_ms);
+/* Sends an OPTIONS to dest (a SIP Server member) from our listener for its
+ * transport; fn is called exactly once, unless proxy_uac_cancel comes first.
+ * NULL when it cannot be sent (no listener, no memory). */
+struct proxy_uac *proxy_uac_options(struct proxy *p, const struct tp_dest *dest,
+				    uint32_t timeout_ms, proxy_uac_fn fn, void *arg);
+/* No callback will come; returns its arg (for the caller to free). */
+void *proxy_uac_cancel(struct proxy_uac *u);
 
 struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 			const struct proxy_routing *routing, const struct proxy_env *env, char *err,

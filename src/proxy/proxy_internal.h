@@ -20,6 +20,8 @@
 #define PROXY_LOOP_HASH_HEX  16
 #define PROXY_FLOW_KEY_LEN   32
 #define PROXY_FLOW_TOKEN_MAX 96 /* hex of the largest token, with its NUL */
+/* Our Record-Route's parameter naming the dialog's SIP Server node. */
+#define PROXY_RR_NODE_PARAM "sn"
 #define PROXY_MAX_DESTS	     (RESOLVER_MAX_TARGETS + 1)
 
 struct proxy {
@@ -34,6 +36,11 @@ struct proxy {
 	struct proxy_stats stats;
 	size_t contexts;
 	bool draining;
+	struct {
+		bool started;
+		uint64_t tokens; /* x1000 */
+		uint64_t last_ms;
+	} overload; /* overload.c */
 	uint64_t branch_seq;			    /* makes every branch id unique */
 	char branch_prefix[8];			    /* random per process: unique across restarts */
 	unsigned char flow_key[PROXY_FLOW_KEY_LEN]; /* flow token MAC key (flow.c) */
@@ -63,6 +70,12 @@ struct route_plan {
 	 * request comes from the cluster: it goes down that endpoint's flow. */
 	bool to_flow;
 	struct proxy_flow flow;
+	/* The SIP Server node our Record-Route named (in-dialog), and the SIP
+	 * Server member the request names (IP literal): an in-dialog request
+	 * towards the servers goes to that node's current primary. */
+	struct str node;
+	bool has_hop;
+	union tp_sockaddr hop;
 	/* per branch (location service targets) */
 	bool ruri_override;    /* Request-URI becomes ruri_str */
 	struct str push_route; /* Route values to insert on top (Path) */
@@ -76,7 +89,11 @@ enum branch_state {
 
 struct proxy_ctx;
 
+/* What a client transaction's user pointer is (NULL: a CANCEL's). */
+enum proxy_user_kind { PROXY_USER_BRANCH = 1, PROXY_USER_UAC = 2 };
+
 struct proxy_branch {
+	enum proxy_user_kind kind; /* first: PROXY_USER_BRANCH */
 	struct proxy_ctx *ctx;
 	enum branch_state state;
 	struct txn_client *ct;
@@ -99,6 +116,16 @@ struct proxy_branch {
 	struct sip_uri path_uri;   /* first Path value parsed: the next hop */
 	struct route_plan plan;	   /* ctx->plan adjusted for this branch */
 	unsigned index;
+	/* A branch to the cluster's SIP Servers: the node and member picked,
+	 * passive detection (no answer within no_response_ms) and the one
+	 * retry on the pair's new primary or another node. */
+	bool to_server;
+	bool server_retried;
+	bool answered;	   /* the current attempt got a response */
+	bool call_counted; /* counted as a call on node (least-calls) */
+	struct proxy_node_ref node;
+	uint32_t no_response_ms;
+	struct timer answer_timer;
 };
 
 /* One proxied request. Owned by its server transaction (user pointer) until
@@ -115,6 +142,9 @@ struct proxy_ctx {
 	bool final_sent;   /* a final response went upstream */
 	bool cancelled;	   /* CANCEL received (§16.10) */
 	bool starting;	   /* inside a q-group start: no finishing yet */
+	bool no_server;	   /* our own 503: no SIP Server in service or overload */
+	unsigned retry_after; /* its Retry-After (0 = none) */
+	struct proxy_node_ref from_node; /* a request from a SIP Server member: its node */
 	unsigned holds;	   /* callbacks in progress on it */
 	bool ended;	   /* freed when holds drops to 0 */
 	unsigned n_branches;
@@ -185,6 +215,7 @@ struct forward_edit {
 	const char *branch;
 	const struct tp_listener *rr_in;  /* Record-Route: inbound listener; NULL = none */
 	const struct proxy_flow *rr_flow; /* flow token for our Record-Route, or NULL */
+	const char *rr_node;		  /* the dialog's SIP Server node, or "" */
 	bool strip_path;		  /* remove Path (not from an SBC, RFC 3327) */
 };
 int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward_edit *fe);
@@ -242,9 +273,19 @@ void proxy_branch_done(struct proxy_branch *b);
  * else the branch fails with status. */
 void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport);
 void proxy_timer_c_start(struct proxy_branch *b);
+/* The branch's INVITE no longer counts as a call on its node. */
+void proxy_branch_uncount_call(struct proxy_branch *b);
 /* §9.1/§16.10: CANCEL the branch (now, or once it has a provisional). */
 void proxy_branch_cancel(struct proxy_branch *b);
 void proxy_ctx_cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep);
+
+/* ---- overload.c: proxy.overload-ctrl-dialog-rate ---- */
+/* May this request start a dialog now? (false: answer 503, counted) */
+bool proxy_overload_admit(struct proxy *p, const struct sip_msg *req);
+
+/* ---- uac.c: requests the proxy sends itself ---- */
+bool proxy_uac_response(struct proxy_uac *u, const struct sip_msg *rsp);
+void proxy_uac_failed(struct proxy_uac *u);
 
 /* ---- event handlers (transaction user, proxy.c's txn_user) ---- */
 void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req); /* request.c */

@@ -1,8 +1,11 @@
 /* request.c — a new request reaches the proxy core (RFC 3261 §16.2-§16.6):
  * drain and validation answers, the route plan, then a response context with
  * its branches: to the location service's bindings for a registered user, or
- * one branch where the plan says. A CANCEL goes to cancel.c first. */
+ * one branch where the plan says. A CANCEL goes to cancel.c first; a new
+ * INVITE over the dialog rate gets 503 (overload.c). */
 #include "proxy/proxy_internal.h"
+
+#include <stdio.h>
 
 #include "util/log.h"
 
@@ -31,6 +34,19 @@ void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req)
 		return;
 	}
 	bool trusted = txn_server_trusted(st);
+	/* A SIP Server member's request: its node is noted (a backup's request
+	 * means it took over) and named in our Record-Route. */
+	struct proxy_node_ref from_node = {0};
+	if (trusted && p->routing.server_request)
+		p->routing.server_request(p->routing.arg, txn_server_source(st), req, &from_node);
+	if (!proxy_overload_admit(p, req)) {
+		char ra[40] = "";
+		if (p->cfg->retry_after)
+			snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", p->cfg->retry_after);
+		LOG_DEBUG("overload", "call_id=%.*s", STR_FMT(req->call_id));
+		proxy_reply(p, st, 503, NULL, str_cstr(ra));
+		return;
+	}
 	struct route_plan plan;
 	proxy_route_plan(p, req, trusted, &plan);
 	/* §11: an OPTIONS to the proxy itself (no user part: a keep-alive probe)
@@ -52,6 +68,7 @@ void proxy_on_request(void *arg, struct txn_server *st, struct sip_msg *req)
 		return;
 	}
 	ctx->plan = plan;
+	ctx->from_node = from_node;
 	/* §16.5: a request from the cluster for a registered user (user@domain
 	 * or user@this-proxy) goes to that user's bindings. */
 	bool for_location = (!plan.to_server || plan.for_me) && !plan.next_route && !plan.to_flow &&

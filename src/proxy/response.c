@@ -18,6 +18,14 @@ static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 	int before = b->status;
 	if (status > b->status)
 		b->status = status;
+	if (b->to_server && !b->answered && b->state != BRANCH_DONE) {
+		/* Passive detection: the member is alive (a 503 before any
+		 * provisional is reported as a failure below instead). */
+		b->answered = true;
+		timer_stop(txn_layer_timers(p->txn), &b->answer_timer);
+		if (!(status == 503 && before < 100) && p->routing.server_result)
+			p->routing.server_result(p->routing.arg, &b->node, PROXY_SERVER_ANSWERED);
+	}
 
 	if (status < 200) {
 		if (ctx->req->method == SIP_METHOD_INVITE && status > 100)
@@ -39,7 +47,8 @@ static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 		if (ctx->req->method == SIP_METHOD_REGISTER && !ctx->final_sent &&
 		    p->location.registered && ctx->st)
 			p->location.registered(p->location.arg, ctx->req,
-					       txn_server_source(ctx->st), rsp, ctx->path_trusted);
+					       txn_server_source(ctx->st), rsp, ctx->path_trusted,
+					       str_cstr(b->node.name));
 		ctx->final_sent = true;
 		proxy_ctx_forward_response(ctx, rsp);
 		proxy_ctx_done_early(ctx);
@@ -53,6 +62,7 @@ static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 		return false;
 	}
 	proxy_branch_done(b);
+	proxy_branch_uncount_call(b);
 	if (status >= 600 && ctx->req->method == SIP_METHOD_INVITE)
 		proxy_ctx_cancel_others(ctx, b); /* step 5: a 6xx ends the search */
 	if (ctx->final_sent)
@@ -69,6 +79,8 @@ bool proxy_on_response(void *arg, struct txn_client *ct, void *user, struct sip_
 	struct proxy_branch *b = user;
 	if (!b)
 		return false; /* a CANCEL's response: hop by hop, consumed here */
+	if (b->kind == PROXY_USER_UAC)
+		return proxy_uac_response(user, rsp);
 	struct proxy_ctx *ctx = b->ctx;
 	proxy_ctx_hold(ctx);
 	bool kept = branch_response(b, rsp);
@@ -83,6 +95,10 @@ void proxy_on_client_fail(void *arg, struct txn_client *ct, void *user, enum txn
 	struct proxy_branch *b = user;
 	if (!b)
 		return;
+	if (b->kind == PROXY_USER_UAC) {
+		proxy_uac_failed(user);
+		return;
+	}
 	struct proxy_ctx *ctx = b->ctx;
 	proxy_ctx_hold(ctx);
 	/* §16.7 step 1 / §16.9: a timeout counts as 408, a transport error as 503. */

@@ -3,7 +3,8 @@
  * a flow token, RFC 5626 §5.3), then the target (§16.5) under the trust rule:
  * requests from configured SIP Servers and proxies go where Route/Request-URI
  * say; requests from anyone else go only to SIP Servers, so sipproxy is never
- * an open relay. */
+ * an open relay. A dialog with a SIP Server follows its node (named in our
+ * Record-Route) to the node's current primary. */
 #include "proxy/proxy_internal.h"
 
 #include <string.h>
@@ -80,8 +81,12 @@ void proxy_route_plan(struct proxy *p, const struct sip_msg *req, bool trusted,
 		plan->pop[plan->n_pop++] = r;
 		if (!have_flow)
 			have_flow = uri_flow(p, &r->uri, &plan->flow);
+		if (!plan->node.len)
+			sip_param_find(r->uri.params, PROXY_RR_NODE_PARAM, &plan->node);
 		r = r->next;
 	}
+	if (plan->strict_fix && !plan->node.len)
+		sip_param_find(req->ruri.params, PROXY_RR_NODE_PARAM, &plan->node);
 	plan->next_route = (r == plan->strict_route) ? NULL : r;
 
 	/* RFC 5626 §5.3: the cluster sends an in-dialog request to an endpoint
@@ -102,14 +107,26 @@ void proxy_route_plan(struct proxy *p, const struct sip_msg *req, bool trusted,
 		plan->to_server = true; /* tel: and friends are the SIP Server's */
 		return;
 	}
+	/* In a dialog with a SIP Server (our Record-Route named its node, or
+	 * the request names one of its members): the node's current primary,
+	 * whichever member the dialog began with. */
+	union tp_sockaddr a;
+	bool literal = uri_literal_addr(hop, &a);
+	bool at_server = literal && p->routing.is_server(p->routing.arg, &a);
+	if (plan->node.len || at_server) {
+		plan->has_hop = at_server;
+		if (at_server)
+			plan->hop = a;
+		if (plan->node.len || !trusted) {
+			plan->to_server = true;
+			return;
+		}
+	}
 	if (trusted)
 		return;
 	/* Untrusted: the next hop must be a SIP Server, named by IP literal.
 	 * Anything else (hostnames, other hosts, maddr tricks, escapes) is
 	 * sent to the cluster's SIP Server instead of where it asked to go. */
-	union tp_sockaddr a;
-	if (uri_literal_addr(hop, &a) && p->routing.is_server(p->routing.arg, &a))
-		return;
 	plan->to_server = true;
 	/* user@served-domain with no Route left is for the cluster: normal. */
 	plan->relay_refused =

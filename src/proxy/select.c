@@ -4,6 +4,8 @@
  * challenges of every other 401/407 branch (step 7), merged unmodified. */
 #include "proxy/proxy_internal.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +109,14 @@ void proxy_select_send_best(struct proxy_ctx *ctx)
 	int status = ctx->best_status ? ctx->best_status : 408;
 	if (ctx->cancelled && (status == 408 || status == 503 || !ctx->best))
 		status = 487; /* §16.10: the caller asked to stop; say so */
+	if (status == 503 && ctx->no_server && !ctx->best) {
+		/* Our own: no SIP Server in service (RFC 3261 §21.5.4). */
+		char ra[40] = "";
+		if (ctx->retry_after)
+			snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", ctx->retry_after);
+		proxy_reply(p, ctx->st, 503, NULL, str_cstr(ra));
+		return;
+	}
 	if (status == 503) {
 		/* §16.7 step 6: a 503 is not passed upstream as is. */
 		proxy_reply(p, ctx->st, 500, "Server Error Downstream", STR_NULL);

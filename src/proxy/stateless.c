@@ -99,9 +99,19 @@ void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt, b
 		ack_job_free(j);
 		return;
 	}
+	if (trusted && p->routing.server_request) {
+		struct proxy_node_ref from;
+		p->routing.server_request(p->routing.arg, pkt, ack, &from);
+	}
 	if (j->plan.to_server) {
-		if (p->routing.pick_server(p->routing.arg, ack, &d) == 0)
-			ack_send(j, &d);
+		/* The 2xx's ACK follows the dialog to its node's current primary. */
+		struct proxy_pick q = {
+		    .req = ack,
+		    .node = j->plan.node,
+		    .hop = j->plan.has_hop ? &j->plan.hop : NULL,
+		};
+		if (p->routing.pick_server(p->routing.arg, &q) == 0)
+			ack_send(j, &q.out.member);
 		else
 			p->stats.dropped++;
 		ack_job_free(j);

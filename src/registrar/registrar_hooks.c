@@ -50,8 +50,9 @@ static int hook_lookup(void *arg, const struct sip_msg *req, struct proxy_target
 }
 
 static void hook_registered(void *arg, const struct sip_msg *req, const struct tp_packet *src,
-			    const struct sip_msg *rsp, bool path_trusted)
+			    const struct sip_msg *rsp, bool path_trusted, struct str node)
 {
+	(void)node; /* recorded by the DN ownership work */
 	registrar_on_2xx(arg, req, src, rsp, path_trusted, registrar_now_ms());
 }
 

@@ -325,6 +325,7 @@ static struct tcp_conn *tcp_conn_new(struct tp *tp, int fd, const union tp_socka
 	}
 	c->tp = tp;
 	c->fd = fd;
+	tp_socket_tos(tp, fd, peer->sa.sa_family);
 	c->ent.id = tp->next_conn_id++;
 	c->ent.addr = *peer;
 	c->connecting = connecting;

@@ -119,3 +119,15 @@ bool tp_addr_equal(const union tp_sockaddr *a, const union tp_sockaddr *b)
 {
 	return tp_addr_same_ip(a, b) && tp_addr_port(a) == tp_addr_port(b);
 }
+
+void tp_socket_tos(const struct tp *tp, int fd, int family)
+{
+	int tos = (int)tp->cfg.ip_tos;
+	if (!tos)
+		return;
+	/* Best effort: a kernel that refuses leaves the default, as unset. */
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	else
+		(void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+}

@@ -57,6 +57,7 @@ struct tp_config {
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_connect_timeout_ms;
 	size_t tcp_max_pending; /* bytes queued per connection before it is closed */
+	unsigned ip_tos;	/* IP TOS / IPv6 traffic class of every SIP socket; 0 = leave */
 };
 
 struct tp_stats {

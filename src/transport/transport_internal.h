@@ -88,4 +88,7 @@ bool tp_tcp_conn_alive(const struct tp *tp, uint64_t id);
 /* Sets O_NONBLOCK and FD_CLOEXEC; 0 or -errno. */
 int tp_fd_nonblock(int fd);
 
+/* tp_addr.c: sets the configured TOS / traffic class on a SIP socket. */
+void tp_socket_tos(const struct tp *tp, int fd, int family);
+
 #endif

@@ -124,6 +124,7 @@ static int udp_listen(struct tp *tp, struct tp_lis *l)
 	/* Large buffers absorb bursts; the kernel caps them at rmem_max silently. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	tp_socket_tos(tp, fd, fam);
 	if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		return -errno;
 	if (bind(fd, &l->pub.local.sa, tp_addr_len(&l->pub.local)) < 0)

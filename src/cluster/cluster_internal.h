@@ -1,0 +1,77 @@
+/* cluster_internal.h — the node table shared by the cluster's files: each
+ * SIP Server node with its members' addresses, HA pair state, probe timer and
+ * counters; the trust and SBC sets; this proxy's data center. cluster.c owns
+ * its building and reloading, probe.c the OPTIONS, pick.c where a request
+ * goes, balance.c the choice among in-service nodes. */
+#ifndef SIPPROXY_CLUSTER_CLUSTER_INTERNAL_H
+#define SIPPROXY_CLUSTER_CLUSTER_INTERNAL_H
+
+#include "cluster/cluster.h"
+#include "cluster/ha_pair.h"
+#include "util/timer_wheel.h"
+
+struct proxy_uac;
+
+struct cnode {
+	struct cluster *c;
+	uint32_t id; /* stable handle (proxy_node_ref.id), kept across reloads */
+	struct cfg_node cfg;
+	struct tp_dest member[2]; /* [0] the configured primary, [1] the backup */
+	char member_text[2][64];
+	struct ha_pair ha;
+	struct timer probe_timer;
+	struct proxy_uac *probe[2]; /* outstanding OPTIONS per member */
+	bool local;		    /* same geo-location as this proxy (or none set) */
+	int tier;		    /* 0 local, 1.. other data centers in order, -1 never */
+	/* balancing */
+	int64_t wrr_current; /* smooth weighted round-robin */
+	uint64_t active_calls;
+	uint64_t requests; /* new requests sent to it */
+	uint64_t failures; /* passive failures reported */
+};
+
+#define CLUSTER_MAX_TIERS 16
+
+struct cluster {
+	struct config *cfg; /* own copy: replaced on reload */
+	struct proxy *proxy;
+	struct registrar *registrar;
+	struct cnode *nodes[CFG_MAX_NODES];
+	size_t n_nodes;
+	uint32_t next_id;
+	union tp_sockaddr trusted[CFG_MAX_NODES * 2 + CFG_MAX_PROXIES];
+	size_t n_trusted;
+	union tp_sockaddr sbcs[CFG_MAX_SBCS];
+	size_t n_sbcs;
+	unsigned n_tiers;
+	uint64_t rr; /* round-robin position */
+	bool started;
+	struct cluster_stats stats;
+};
+
+/* cluster.c */
+struct cnode *cluster_node_by_id(struct cluster *c, uint32_t id);
+struct cnode *cluster_node_by_name(struct cluster *c, struct str name);
+/* The node and member index an address (ip and port, or ip alone when that
+ * is unambiguous) belongs to. */
+struct cnode *cluster_node_by_member(struct cluster *c, const union tp_sockaddr *a, unsigned *m);
+uint64_t cluster_now(const struct cluster *c);
+/* After any HA change of n: logs it, counts it. */
+void cluster_node_changed(struct cnode *n);
+void cluster_ref(const struct cnode *n, struct proxy_node_ref *out);
+
+/* probe.c */
+void cluster_probe_start(struct cnode *n, uint32_t delay_ms);
+void cluster_probe_stop(struct cnode *n);
+
+/* balance.c: one of the n candidates for req (all in service, same tier). */
+struct cnode *cluster_balance(struct cluster *c, struct cnode **cand, size_t n,
+			      const struct sip_msg *req);
+/* Rendezvous hash: the candidate key maps to (stays put when others come
+ * and go). */
+struct cnode *cluster_hash_pick(struct cnode **cand, size_t n, struct str key);
+
+/* pick.c */
+int cluster_pick(struct cluster *c, struct proxy_pick *q);
+
+#endif
