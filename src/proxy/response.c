@@ -39,7 +39,8 @@ static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 		if (ctx->req->method == SIP_METHOD_REGISTER && !ctx->final_sent &&
 		    p->location.registered && ctx->st)
 			p->location.registered(p->location.arg, ctx->req,
-					       txn_server_source(ctx->st), rsp, ctx->path_trusted);
+					       txn_server_source(ctx->st), rsp, ctx->path_trusted,
+					       STR_NULL);
 		ctx->final_sent = true;
 		proxy_ctx_forward_response(ctx, rsp);
 		proxy_ctx_done_early(ctx);
