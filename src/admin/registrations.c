@@ -1,5 +1,7 @@
 /* registrations.c — GET /registrations[?aor=sip:user@domain]: the bindings in
- * the registration store as JSON, read through the store interface. */
+ * the registration store as JSON, read through the store interface; each says
+ * the proxy holding its flow ("owner") and the SIP Server node that accepted
+ * its REGISTER and owns the endpoint ("node", "" when unknown). */
 #include "admin/registrations.h"
 
 #include <event2/buffer.h>
@@ -53,6 +55,8 @@ static int add_binding(void *arg, const struct store_binding *b)
 			    tp_proto_name(b->proto), tp_addr_str(&b->source, addr, sizeof(addr)),
 			    (unsigned long long)b->conn_id);
 	json_str(pg->out, b->owner);
+	evbuffer_add_printf(pg->out, ", \"node\": ");
+	json_str(pg->out, b->node);
 	evbuffer_add(pg->out, "}", 1);
 	pg->n++;
 	return 0;

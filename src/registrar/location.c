@@ -2,7 +2,9 @@
  * Request-URI is in a domain we serve (host and port) is retargeted to the
  * live bindings of its AOR, highest q first; each target carries the
  * binding's flow so a request to an endpoint behind NAT goes to its source
- * address or down its own connection, not to an unreachable private Contact. */
+ * address or down its own connection, not to an unreachable private Contact.
+ * It also names the SIP Server node that owns an endpoint (the one that
+ * accepted its REGISTER), for the cluster layer's routing of its requests. */
 #include "registrar/registrar.h"
 
 #include <string.h>
@@ -103,4 +105,41 @@ int registrar_lookup(struct registrar *r, const struct sip_msg *req, int64_t now
 	struct collect c = {out, max, 0, a};
 	store_lookup(registrar_store(r), str_cstr(aor), now_ms, collect_target, &c);
 	return (int)c.n;
+}
+
+/* The best candidate so far, copied out of the store as it is visited (a
+ * visit's slices do not outlive it). */
+struct owner_pick {
+	char *out;
+	size_t cap;
+	int64_t expires_at; /* of the copied node's binding; INT64_MIN: none yet */
+};
+
+static int pick_owner(void *arg, const struct store_binding *b)
+{
+	struct owner_pick *o = arg;
+	/* Latest expiry = latest grant (a cluster's SIP Servers grant alike).
+	 * Strictly greater: on a tie the first visited wins, and the store
+	 * visits the most recently saved of equal q first. A name that does not
+	 * fit is skipped, never cut into another node's name. */
+	if (!b->node.len || b->expires_at <= o->expires_at || b->node.len >= o->cap)
+		return 0;
+	memcpy(o->out, b->node.p, b->node.len);
+	o->out[b->node.len] = '\0';
+	o->expires_at = b->expires_at;
+	return 0;
+}
+
+bool registrar_owner_node(struct registrar *r, const struct sip_uri *aor_uri, int64_t now_ms,
+			  char *out, size_t cap)
+{
+	if (!out || !cap || !registrar_serves(r, aor_uri) || !aor_uri->user.len)
+		return false;
+	char aor[512];
+	size_t n = registrar_aor(aor_uri, aor, sizeof(aor));
+	if (!n)
+		return false;
+	struct owner_pick o = {out, cap, INT64_MIN};
+	store_lookup(registrar_store(r), str_make(aor, n), now_ms, pick_owner, &o);
+	return o.expires_at != INT64_MIN;
 }

@@ -2,7 +2,8 @@
  * on the 2xx to a REGISTER we forwarded, each Contact of the request is added,
  * refreshed (Call-ID/CSeq ordered by the store) or removed (expires 0,
  * Contact: *), with the flow it came on (source, transport, connection, owner
- * proxy) and its Path (RFC 3327) when an SBC sent it. Expiry comes from the
+ * proxy), the SIP Server node that answered (the endpoint's owner from now on)
+ * and its Path (RFC 3327) when an SBC sent it. Expiry comes from the
  * 2xx's Contact list (its Expires header for a listed contact without one, or
  * when the 2xx lists no contact at all), falling back to the request's Contact
  * expires / Expires. Contacts are compared by the §19.1.4 URI rules. Only the request's
@@ -126,7 +127,7 @@ static size_t join_path(const struct sip_msg *req, char *out, size_t cap)
 }
 
 int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
-		     const struct sip_msg *rsp, bool path_trusted, int64_t now_ms)
+		     const struct sip_msg *rsp, bool path_trusted, struct str node, int64_t now_ms)
 {
 	char aor[512], path[2048];
 	if (!req->to || !registrar_aor(&req->to->uri, aor, sizeof(aor)))
@@ -159,6 +160,9 @@ int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struc
 		    .source = src->src,
 		    .conn_id = src->conn_id,
 		    .owner = str_cstr(r->cfg.owner ? r->cfg.owner : ""),
+		    /* A refresh answered by another node (failover) moves the
+		     * endpoint to it: the record is replaced, node included. */
+		    .node = node,
 		};
 		struct str inst;
 		if (sip_param_find(rc->params, "+sip.instance", &inst)) {

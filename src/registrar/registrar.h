@@ -2,8 +2,10 @@
  * Server as an authentication server ... If it receives the 200 OK response,
  * the registration is stored"): REGISTER goes to a SIP Server like any request;
  * on its 2xx the granted bindings are written to the store (RFC 3261 §10.3,
- * RFC 5626 instance/reg-id, RFC 3327 Path). The location service turns a
- * request for a served AOR into the targets of its live bindings. */
+ * RFC 5626 instance/reg-id, RFC 3327 Path), each with the SIP Server node
+ * that accepted it, which owns the endpoint. The location service turns a
+ * request for a served AOR into the targets of its live bindings, and names
+ * an AOR's owner node for the cluster layer. */
 #ifndef SIPPROXY_REGISTRAR_REGISTRAR_H
 #define SIPPROXY_REGISTRAR_REGISTRAR_H
 
@@ -57,10 +59,23 @@ const struct registrar_config *registrar_config(const struct registrar *r);
 /* A SIP Server answered req (a REGISTER we forwarded, received from src) with
  * the 2xx rsp: store, refresh and remove bindings as granted. path_trusted:
  * src is a configured SBC, whose Path (RFC 3327) is stored as the route to
- * the contacts; from anyone else Path is never stored. Returns the number of
- * bindings changed, -1 on a malformed exchange (nothing stored). */
+ * the contacts; from anyone else Path is never stored. node: the name of the
+ * SIP Server node (HA pair) that answered, recorded on every binding saved or
+ * refreshed (it owns the endpoint: registrar_owner_node); may be empty.
+ * Returns the number of bindings changed, -1 on a malformed exchange (nothing
+ * stored). */
 int registrar_on_2xx(struct registrar *r, const struct sip_msg *req, const struct tp_packet *src,
-		     const struct sip_msg *rsp, bool path_trusted, int64_t now_ms);
+		     const struct sip_msg *rsp, bool path_trusted, struct str node, int64_t now_ms);
+
+/* The SIP Server node that owns the endpoint registered as aor_uri (a new
+ * request's From URI): the node of the AOR's live binding with the latest
+ * expiry (the most recent grant; among equal expiries the most recently
+ * saved) that has a node whose name fits in cap (never cut). Copied
+ * NUL-terminated into out; false when the URI is not a user of a served
+ * domain or no live binding has such a node. One store lookup, no
+ * allocation: it runs on every new request from an endpoint. */
+bool registrar_owner_node(struct registrar *r, const struct sip_uri *aor_uri, int64_t now_ms,
+			  char *out, size_t cap);
 
 /* Location service (§16.5): -1 when the Request-URI is not in a served
  * domain, else the number of live targets written to out (0: ours but

@@ -1,6 +1,7 @@
 /* registrar_hooks.c — plugs the registrar into the proxy core's location hooks
  * (struct proxy_location): lookups become proxy targets carrying the binding's
- * flow, and a REGISTER's 2xx is handed to registrar_on_2xx. */
+ * flow, and a REGISTER's 2xx is handed to registrar_on_2xx with the name of
+ * the SIP Server node that answered it. */
 #include "registrar/registrar_hooks.h"
 
 #include <string.h>
@@ -52,8 +53,7 @@ static int hook_lookup(void *arg, const struct sip_msg *req, struct proxy_target
 static void hook_registered(void *arg, const struct sip_msg *req, const struct tp_packet *src,
 			    const struct sip_msg *rsp, bool path_trusted, struct str node)
 {
-	(void)node; /* recorded by the DN ownership work */
-	registrar_on_2xx(arg, req, src, rsp, path_trusted, registrar_now_ms());
+	registrar_on_2xx(arg, req, src, rsp, path_trusted, node, registrar_now_ms());
 }
 
 static bool hook_serves(void *arg, const struct sip_uri *u)

@@ -4,12 +4,16 @@
  * binding key (RFC 5626 §6) and Call-ID/CSeq ordering (RFC 3261 §10.3 step 7). */
 #include <malloc.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "sip/uri.h"
 #include "store/store_mem_internal.h"
+
+/* The header size the comment in store_mem_internal.h promises. */
+_Static_assert(offsetof(struct store_rec, data) == 82, "store_rec header is 82 bytes");
 
 size_t store_alloc_size(void *p)
 {
@@ -56,7 +60,7 @@ struct store_rec *store_rec_new(const struct store_binding *b, size_t *alloc_byt
 	const struct str f[STORE_F_COUNT] = {
 	    [STORE_F_CONTACT] = b->contact, [STORE_F_INSTANCE] = b->instance,
 	    [STORE_F_CALL_ID] = b->call_id, [STORE_F_PATH] = b->path,
-	    [STORE_F_OWNER] = b->owner,
+	    [STORE_F_OWNER] = b->owner,	    [STORE_F_NODE] = b->node,
 	};
 	size_t total = 0;
 	for (int i = 0; i < STORE_F_COUNT; i++) {
@@ -67,7 +71,9 @@ struct store_rec *store_rec_new(const struct store_binding *b, size_t *alloc_byt
 	}
 	if ((unsigned)b->proto >= TP_PROTO_COUNT)
 		return NULL;
-	struct store_rec *r = malloc(sizeof(*r) + total);
+	/* data[] starts before sizeof's tail padding: not counting it saves
+	 * bytes on every binding. */
+	struct store_rec *r = malloc(offsetof(struct store_rec, data) + total);
 	if (!r)
 		return NULL;
 	r->next = NULL;
@@ -121,6 +127,7 @@ void store_rec_unpack(const struct store_rec *r, struct store_binding *out)
 	unpack_source(r, &out->source);
 	out->conn_id = r->conn_id;
 	out->owner = f[STORE_F_OWNER];
+	out->node = f[STORE_F_NODE];
 }
 
 /* RFC 3261 §10.3 step 7: "using the URI comparison rules" of §19.1.4, so

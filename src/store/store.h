@@ -29,6 +29,9 @@ struct store_binding {
 	union tp_sockaddr source; /* where its REGISTER came from (NAT-safe target) */
 	uint64_t conn_id;	  /* stream connection on the owner proxy, 0 = none */
 	struct str owner;	  /* name of the proxy holding that flow */
+	/* name of the SIP Server node (HA pair) that accepted the REGISTER, may
+	 * be empty; that node owns the endpoint */
+	struct str node;
 };
 
 enum store_result {

@@ -20,12 +20,14 @@ enum store_rec_field {
 	STORE_F_CALL_ID,
 	STORE_F_PATH,
 	STORE_F_OWNER,
+	STORE_F_NODE,
 	STORE_F_COUNT
 };
 
-/* One binding = ONE allocation: this 80-byte header, then the strings back to
- * back (lengths as uint16, no NUL, no fixed-size arrays). The AOR string lives
- * once in its struct store_aor, shared by all of the AOR's bindings. */
+/* One binding = ONE allocation: this 82-byte header (data[] starts at offset
+ * 82, not at sizeof's padded 88), then the strings back to back (lengths as
+ * uint16, no NUL, no fixed-size arrays). The AOR string lives once in its
+ * struct store_aor, shared by all of the AOR's bindings. */
 struct store_rec {
 	struct store_rec *next; /* AOR list: q descending, ties most recently saved first */
 	struct store_aor *aor;

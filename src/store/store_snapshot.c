@@ -3,13 +3,16 @@
  * fsync, rename); read back with every length checked: a corrupt or truncated
  * file is an error naming the file and byte offset, never a crash.
  *
- * Format v1, little-endian:
- *   header  "SIPSTORE" u32 version=1 u32 header_len=24 i64 written_at_ms
+ * Format v2, little-endian:
+ *   header  "SIPSTORE" u32 version=2 u32 header_len=24 i64 written_at_ms
  *   record  u32 len (>0), then len bytes: i64 expires_at u32 cseq u32 reg_id
  *           u16 q u8 proto u8 family u8[2] port (network order) u32 scope_id
- *           u8[16] addr, then six (u16 len, bytes): aor contact instance call_id
- *           path owner
+ *           u8[16] addr, then seven (u16 len, bytes): aor contact instance
+ *           call_id path owner node
  *   trailer u32 0, u64 record count, u64 FNV-1a-64 of every byte before it
+ * Version 1 (written before bindings had a SIP Server node) is the same with
+ * six strings, no node; it still loads, its bindings with an empty node. Only
+ * v2 is written.
  * conn_id is not saved: connection ids mean nothing after a restart (and may be
  * reused for another peer), so reloaded bindings are reached by address. */
 #include <errno.h>
@@ -25,11 +28,13 @@
 #include "store/store_mem_internal.h"
 
 #define SNAP_MAGIC	 "SIPSTORE"
-#define SNAP_VERSION	 1u
+#define SNAP_VERSION	 2u
+#define SNAP_VERSION_V1	 1u /* six strings: no node */
 #define SNAP_HEADER_LEN	 24u
 #define SNAP_FIXED_LEN	 42u
 #define SNAP_TRAILER_LEN 20u /* u32 0 + u64 count + u64 checksum */
-#define SNAP_NSTR	 6
+#define SNAP_NSTR	 7
+#define SNAP_NSTR_V1	 6
 
 static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 {
@@ -82,8 +87,8 @@ static int write_binding(void *arg, const struct store_binding *b)
 	struct snap_writer *w = arg;
 	if (b->expires_at <= w->now_ms)
 		return 0; /* only live bindings are worth keeping */
-	const struct str s[SNAP_NSTR] = {b->aor,     b->contact, b->instance,
-					 b->call_id, b->path,	 b->owner};
+	const struct str s[SNAP_NSTR] = {b->aor,  b->contact, b->instance, b->call_id,
+					 b->path, b->owner,   b->node};
 	size_t len = SNAP_FIXED_LEN;
 	for (int i = 0; i < SNAP_NSTR; i++)
 		len += 2 + s[i].len;
@@ -216,8 +221,10 @@ static bool r_take(struct snap_reader *r, size_t n, const unsigned char **out)
 	return true;
 }
 
-/* Decodes one record body; on failure returns a reason, else NULL. */
-static const char *decode_record(const unsigned char *p, size_t len, struct store_binding *b)
+/* Decodes one record body of a file of format version ver; on failure
+ * returns a reason, else NULL. */
+static const char *decode_record(const unsigned char *p, size_t len, uint32_t ver,
+				 struct store_binding *b)
 {
 	struct snap_reader r = {p, len, 0};
 	const unsigned char *f;
@@ -246,9 +253,11 @@ static const char *decode_record(const unsigned char *p, size_t len, struct stor
 	} else if (f[19] != 0) {
 		return "unknown address family";
 	}
-	struct str *s[SNAP_NSTR] = {&b->aor,	 &b->contact, &b->instance,
-				    &b->call_id, &b->path,    &b->owner};
-	for (int i = 0; i < SNAP_NSTR; i++) {
+	struct str *s[SNAP_NSTR] = {&b->aor,  &b->contact, &b->instance, &b->call_id,
+				    &b->path, &b->owner,   &b->node};
+	/* v1 has no node: it stays empty (memset above). */
+	int nstr = ver == SNAP_VERSION_V1 ? SNAP_NSTR_V1 : SNAP_NSTR;
+	for (int i = 0; i < nstr; i++) {
 		const unsigned char *l, *d;
 		if (!r_take(&r, 2, &l))
 			return "string length past the record end";
@@ -269,7 +278,7 @@ static const char *decode_record(const unsigned char *p, size_t len, struct stor
 /* Pass 1: the framing (header, record lengths, trailer, checksum) before any
  * byte of a record is trusted. */
 static int check_frame(const unsigned char *p, size_t size, const char *path, size_t *nrec,
-		       char *err, size_t errlen)
+		       uint32_t *version, char *err, size_t errlen)
 {
 	if (size < SNAP_HEADER_LEN) {
 		snprintf(err, errlen, "snapshot %s: truncated header at offset %zu", path, size);
@@ -280,7 +289,8 @@ static int check_frame(const unsigned char *p, size_t size, const char *path, si
 		return -1;
 	}
 	uint32_t ver = (uint32_t)get_le(p + 8, 4);
-	if (ver != SNAP_VERSION || get_le(p + 12, 4) != SNAP_HEADER_LEN) {
+	if ((ver != SNAP_VERSION && ver != SNAP_VERSION_V1) ||
+	    get_le(p + 12, 4) != SNAP_HEADER_LEN) {
 		snprintf(err, errlen, "snapshot %s: unsupported version %u at offset 8", path, ver);
 		return -1;
 	}
@@ -320,17 +330,18 @@ static int check_frame(const unsigned char *p, size_t size, const char *path, si
 		return -1;
 	}
 	*nrec = n;
+	*version = ver;
 	return 0;
 }
 
-static int apply_records(struct store *s, const unsigned char *p, size_t nrec, const char *path,
-			 int64_t now_ms, size_t *loaded, char *err, size_t errlen)
+static int apply_records(struct store *s, const unsigned char *p, size_t nrec, uint32_t ver,
+			 const char *path, int64_t now_ms, size_t *loaded, char *err, size_t errlen)
 {
 	size_t off = SNAP_HEADER_LEN;
 	for (size_t i = 0; i < nrec; i++) {
 		size_t len = (size_t)get_le(p + off, 4);
 		struct store_binding b;
-		const char *why = decode_record(p + off + 4, len, &b);
+		const char *why = decode_record(p + off + 4, len, ver, &b);
 		if (why) {
 			snprintf(err, errlen, "snapshot %s: record %zu at offset %zu: %s", path, i,
 				 off, why);
@@ -386,9 +397,10 @@ int store_snapshot_load(struct store *s, const char *path, int64_t now_ms, size_
 		return -1;
 	}
 	size_t nrec = 0;
-	int rc = check_frame(map, size, path, &nrec, err, errlen);
+	uint32_t ver = 0;
+	int rc = check_frame(map, size, path, &nrec, &ver, err, errlen);
 	if (rc == 0)
-		rc = apply_records(s, map, nrec, path, now_ms, loaded, err, errlen);
+		rc = apply_records(s, map, nrec, ver, path, now_ms, loaded, err, errlen);
 	munmap(map, size);
 	return rc < 0 ? -1 : 1;
 }

@@ -1,7 +1,9 @@
 /* test_admin.c — the admin endpoint: a real evhttp server on 127.0.0.1 (port
  * 0: the kernel picks, admin_port reads it back) fed by fake getters with known
  * numbers, fetched with a plain socket client on the same loop; checks /health,
- * /metrics (Prometheus text format 0.0.4), 404, 405, draining and added routes. */
+ * /metrics (Prometheus text format 0.0.4), 404, 405, draining and added routes;
+ * and the /registrations page over an in-memory store (each binding's owner
+ * proxy and SIP Server node). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,9 @@
 #include <cmocka.h>
 
 #include "admin/admin.h"
+#include "admin/registrations.h"
+#include "registrar/registrar.h"
+#include "store/store.h"
 
 static void fake_proxy_stats(void *arg, struct proxy_stats *out)
 {
@@ -305,6 +310,66 @@ static void test_garbage_request(void **state)
 	assert_int_equal(f->status, 200);
 }
 
+static char *page_text(struct store *st, const char *query, int *status)
+{
+	struct evbuffer *out = evbuffer_new();
+	assert_non_null(out);
+	const char *ctype = NULL;
+	*status = admin_registrations_page(st, "/registrations", query, out, &ctype);
+	assert_string_equal(ctype, "application/json");
+	size_t len = evbuffer_get_length(out);
+	char *text = calloc(1, len + 1);
+	assert_non_null(text);
+	evbuffer_remove(out, text, len);
+	evbuffer_free(out);
+	return text;
+}
+
+/* /registrations shows, per binding, the proxy holding its flow ("owner") and
+ * the SIP Server node that accepted its REGISTER ("node", "" when none), the
+ * names JSON-escaped (RFC 8259 §7). */
+static void test_registrations_node(void **state)
+{
+	(void)state;
+	char err[128];
+	struct store *st = store_mem_new(NULL, err, sizeof(err));
+	assert_non_null(st);
+	struct store_binding b = {
+	    .aor = STR_LIT("sip:alice@example.com"),
+	    .contact = STR_LIT("sip:alice@10.0.0.5"),
+	    .call_id = STR_LIT("c1"),
+	    .cseq = 1,
+	    .q = 1000,
+	    .expires_at = registrar_now_ms() + 3600000,
+	    .proto = TP_UDP,
+	    .owner = STR_LIT("px1"),
+	    .node = STR_LIT("sipsrv-\"a\""),
+	};
+	assert_int_equal(store_save(st, &b), STORE_OK);
+	struct store_binding c = b;
+	c.aor = STR_LIT("sip:bob@example.com");
+	c.node = STR_NULL;
+	assert_int_equal(store_save(st, &c), STORE_OK);
+	int status;
+	char *text = page_text(st, "aor=sip%3Aalice%40example.com", &status);
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(text, "\"owner\": \"px1\", \"node\": \"sipsrv-\\\"a\\\"\"}"));
+	assert_non_null(strstr(text, "\"count\": 1}"));
+	free(text);
+	text = page_text(st, "aor=sip%3Abob%40example.com", &status);
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(text, "\"owner\": \"px1\", \"node\": \"\"}"));
+	free(text);
+	text = page_text(st, NULL, &status);
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(text, "\"count\": 2}"));
+	free(text);
+	text = page_text(st, "aor=sip%3Acarol%40example.com", &status);
+	assert_int_equal(status, 404);
+	free(text);
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +381,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_route_add, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
+	    cmocka_unit_test(test_registrations_node),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* test_registrar.c — the registrar's storing rules (RFC 3261 §10.3, RFC 5626,
- * RFC 3327) with real parsed messages and the in-memory store. */
+ * RFC 3327) with real parsed messages and the in-memory store, and the owner
+ * node of an endpoint (seed: "the node whose SIP Server accepted an
+ * endpoint's REGISTER owns that endpoint"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +45,7 @@ struct fixture {
 	struct store *store;
 	struct registrar *reg;
 	struct tp_packet src;
+	const char *node; /* the SIP Server node answering the exchanges, NULL = none */
 };
 
 static int setup(void **state)
@@ -82,7 +85,8 @@ static int exchange_as(struct fixture *f, const char *user, bool path, const cha
 		memcpy(to, "zelda", 5); /* same length: another AOR */
 	}
 	struct sip_msg *q = parse(req), *s = parse(rsp);
-	int n = registrar_on_2xx(f->reg, q, &f->src, s, path, now);
+	int n = registrar_on_2xx(f->reg, q, &f->src, s, path,
+				 f->node ? str_cstr(f->node) : STR_NULL, now);
 	sip_msg_free(q);
 	sip_msg_free(s);
 	return n;
@@ -318,6 +322,113 @@ static void test_domain_port(void **state)
 	store_free(st);
 }
 
+/* The owner node of the endpoint whose From URI is uri ("" when none). */
+static const char *owner_of(struct fixture *f, const char *uri, int64_t now)
+{
+	static char out[64];
+	struct sip_uri u;
+	assert_int_equal(sip_uri_parse(str_cstr(uri), &u), 0);
+	if (!registrar_owner_node(f->reg, &u, now, out, sizeof(out)))
+		return "";
+	return out;
+}
+
+/* Seed "DN ownership is defined by REGISTER": the node that answered the
+ * 2xx is stored on the binding and named as the owner; a re-REGISTER
+ * answered by another node (failover) moves ownership; a REGISTER nobody
+ * granted moves nothing. */
+static void test_owner_node_refresh(void **state)
+{
+	struct fixture *f = *state;
+	const char *c = "Contact: <sip:alice@10.0.0.5>\r\n";
+	const char *g = "Contact: <sip:alice@10.0.0.5>;expires=300\r\n";
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 0), "");
+	f->node = "sipsrv-a";
+	assert_int_equal(exchange(f, "c1", 1, c, g, 0), 1);
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 10), "sipsrv-a");
+	/* The From URI's form does not matter: AOR canonical form (§10.3 step 5). */
+	assert_string_equal(owner_of(f, "sip:alice@EXAMPLE.com;transport=tcp", 10), "sipsrv-a");
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 10, t, 4), 1);
+
+	f->node = "sipsrv-b";
+	assert_int_equal(exchange(f, "c1", 2, c, g, 100000), 1);
+	assert_int_equal(count_live(f, 100010, t, 4), 1); /* refreshed, not added */
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 100010), "sipsrv-b");
+	/* A late 2xx for the older CSeq is stale (§10.3 step 7): no move back. */
+	f->node = "sipsrv-a";
+	assert_int_equal(exchange(f, "c1", 1, c, g, 100020), 0);
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 100030), "sipsrv-b");
+	/* Unregistered: no owner. */
+	assert_int_equal(
+	    exchange(f, "c1", 3, "Contact: <sip:alice@10.0.0.5>;expires=0\r\n", "", 100040), 1);
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 100050), "");
+}
+
+/* With several bindings, the owner is the node of the live binding granted
+ * last (latest expiry) that has a node; lapsed bindings (§10.3 step 8) and
+ * bindings without a node do not count. */
+static void test_owner_node_pick(void **state)
+{
+	struct fixture *f = *state;
+	f->node = "sipsrv-a"; /* 10.0.0.5 until 600 s */
+	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5>\r\n",
+		 "Contact: <sip:alice@10.0.0.5>;expires=600\r\n", 0);
+	f->node = "sipsrv-b"; /* 10.0.0.6 from 100 s to 400 s, at a lower q */
+	exchange(f, "c2", 1, "Contact: <sip:alice@10.0.0.6>;q=0.5\r\n",
+		 "Contact: <sip:alice@10.0.0.6>;q=0.5;expires=300\r\n", 100000);
+	f->node = "sipsrv-c"; /* 10.0.0.7 from 200 s to 900 s, at a lower q */
+	exchange(f, "c3", 1, "Contact: <sip:alice@10.0.0.7>;q=0.1\r\n",
+		 "Contact: <sip:alice@10.0.0.7>;q=0.1;expires=700\r\n", 200000);
+	f->node = NULL; /* 10.0.0.8 from 300 s to 1000 s, no node known */
+	exchange(f, "c4", 1, "Contact: <sip:alice@10.0.0.8>\r\n",
+		 "Contact: <sip:alice@10.0.0.8>;expires=700\r\n", 300000);
+	struct registrar_target t[4];
+	assert_int_equal(count_live(f, 300000, t, 4), 4);
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 300000), "sipsrv-c");
+	/* ^ c: the latest expiry (900 s), whatever the q order. */
+	f->node = "sipsrv-b"; /* b refreshed at 350 s for 600 s: until 950 s */
+	exchange(f, "c2", 2, "Contact: <sip:alice@10.0.0.6>;q=0.5\r\n",
+		 "Contact: <sip:alice@10.0.0.6>;q=0.5;expires=600\r\n", 350000);
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 350000), "sipsrv-b");
+	/* b and c lapse (950 s, 900 s); a lapsed at 600 s: only the node-less
+	 * binding is left until 1000 s. */
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 949999), "sipsrv-b");
+	assert_string_equal(owner_of(f, "sip:alice@example.com", 950000), "");
+	assert_int_equal(count_live(f, 950000, t, 4), 1);
+	assert_string_equal(owner_of(f, "sip:bob@example.com", 0), ""); /* never registered */
+
+	/* Equal expiry and q: the binding saved last wins. */
+	f->node = "sipsrv-x";
+	exchange_as(f, "zelda", false, "z1", 1, "Contact: <sip:zelda@10.0.0.9>\r\n",
+		    "Contact: <sip:zelda@10.0.0.9>;expires=300\r\n", 0);
+	f->node = "sipsrv-y";
+	exchange_as(f, "zelda", false, "z2", 1, "Contact: <sip:zelda@10.0.0.10>\r\n",
+		    "Contact: <sip:zelda@10.0.0.10>;expires=300\r\n", 0);
+	assert_string_equal(owner_of(f, "sip:zelda@example.com", 10), "sipsrv-y");
+}
+
+/* Only users of served domains have an owner here: another domain, the
+ * domain itself, a tel: URI; a name that does not fit is not cut. */
+static void test_owner_node_not_ours(void **state)
+{
+	struct fixture *f = *state;
+	f->node = "sipsrv-a";
+	exchange(f, "c1", 1, "Contact: <sip:alice@10.0.0.5>\r\n", "", 0);
+	struct sip_uri u;
+	char out[64];
+	const char *no[] = {"sip:alice@elsewhere.net", "sip:example.com", "tel:+15551234567",
+			    "sip:alice@example.com:5999"};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		assert_int_equal(sip_uri_parse(str_cstr(no[i]), &u), 0);
+		assert_false(registrar_owner_node(f->reg, &u, 10, out, sizeof(out)));
+	}
+	assert_int_equal(sip_uri_parse(STR_LIT("sip:alice@example.com"), &u), 0);
+	assert_false(registrar_owner_node(f->reg, &u, 10, out, 8)); /* "sipsrv-a" + NUL: 9 */
+	assert_true(registrar_owner_node(f->reg, &u, 10, out, 9));
+	assert_string_equal(out, "sipsrv-a");
+}
+
 /* §10.3 step 5: AOR canonical form. */
 static void test_aor_canonical(void **state)
 {
@@ -345,6 +456,9 @@ int main(void)
 	    cmocka_unit_test(test_domain_port),
 	    cmocka_unit_test_setup_teardown(test_instance_reg_id, setup, teardown),
 	    cmocka_unit_test(test_aor_canonical),
+	    cmocka_unit_test_setup_teardown(test_owner_node_refresh, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_node_pick, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_node_not_ours, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* test_store_mem.c — the in-memory registration store (src/store/): bindings of
  * RFC 3261 §10.3 with RFC 5626 §6 keys, Call-ID/CSeq ordering, q order,
- * expiry, change events and a 100,000-binding run. The disk snapshot is in
- * test_store_snapshot.c. */
+ * expiry, change events, the SIP Server node each binding was accepted by,
+ * and a 100,000-binding run. The disk snapshot is in test_store_snapshot.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +42,7 @@ struct seen {
 	int n;
 	char contact[16][64];
 	char call_id[16][64];
+	char node[16][32];
 	uint32_t cseq[16];
 	uint16_t q[16];
 };
@@ -52,6 +53,7 @@ static int collect(void *arg, const struct store_binding *b)
 	if (s->n < 16) {
 		str_copy(s->contact[s->n], sizeof(s->contact[0]), b->contact);
 		str_copy(s->call_id[s->n], sizeof(s->call_id[0]), b->call_id);
+		str_copy(s->node[s->n], sizeof(s->node[0]), b->node);
 		s->cseq[s->n] = b->cseq;
 		s->q[s->n] = b->q;
 	}
@@ -297,11 +299,77 @@ static void test_expire_counts(void **state)
 	store_free(st);
 }
 
+/* Seed "the node whose SIP Server accepted an endpoint's REGISTER owns that
+ * endpoint": each binding keeps its node; a refresh (RFC 3261 §10.3 step 7)
+ * accepted by another node replaces it, so ownership moves; a binding may
+ * have none. The listener sees it too. */
+static void test_node(void **state)
+{
+	(void)state;
+	struct store *st = new_store();
+	struct store_binding b = mk("sip:n@ex.com", "sip:n@1", "c1", 1, 1000, T0 + 60000);
+	b.node = STR_LIT("sipsrv-a");
+	struct store_binding other = mk("sip:n@ex.com", "sip:n@2", "c2", 1, 500, T0 + 60000);
+	assert_int_equal(store_save(st, &b), STORE_OK);
+	assert_int_equal(store_save(st, &other), STORE_OK); /* no node */
+	struct seen s = look(st, "sip:n@ex.com", T0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.node[0], "sipsrv-a");
+	assert_string_equal(s.node[1], "");
+	assert_string_equal(s.contact[0], "sip:n@1"); /* the other strings intact */
+	assert_string_equal(s.call_id[0], "c1");
+
+	b.cseq = 2;
+	b.node = STR_LIT("sipsrv-b"); /* failover: node b answered the refresh */
+	assert_int_equal(store_save(st, &b), STORE_OK);
+	s = look(st, "sip:n@ex.com", T0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.node[0], "sipsrv-b");
+	/* A stale refresh (same Call-ID, old CSeq) moves nothing. */
+	b.node = STR_LIT("sipsrv-a");
+	assert_int_equal(store_save(st, &b), STORE_STALE);
+	assert_string_equal(look(st, "sip:n@ex.com", T0).node[0], "sipsrv-b");
+
+	/* Like every string, a node longer than a uint16 length is refused. */
+	char *big = malloc(70000);
+	assert_non_null(big);
+	memset(big, 'n', 70000);
+	struct store_binding huge = mk("sip:n@ex.com", "sip:n@3", "c3", 1, 1000, T0 + 60000);
+	huge.node = str_make(big, 70000);
+	assert_int_equal(store_save(st, &huge), STORE_ERROR);
+	assert_int_equal(store_count(st), 2);
+	free(big);
+	store_free(st);
+}
+
+/* The node is packed like the other strings: it costs its own bytes (plus
+ * malloc rounding), not a fixed-size field. */
+static void test_node_memory(void **state)
+{
+	(void)state;
+	struct store *plain = new_store(), *with = new_store();
+	enum { N = 2000 };
+	char aor[64], contact[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(aor, sizeof(aor), "sip:user%06d@example.com", i);
+		snprintf(contact, sizeof(contact), "sip:user%06d@192.0.2.1:5060", i);
+		struct store_binding b = mk(aor, contact, "cid", 1, 1000, T0 + 60000);
+		assert_int_equal(store_save(plain, &b), STORE_OK);
+		b.node = STR_LIT("sipserver-01"); /* 12 bytes */
+		assert_int_equal(store_save(with, &b), STORE_OK);
+	}
+	size_t extra = store_mem_bytes(with) - store_mem_bytes(plain);
+	assert_true(extra / N <= 12 + 16);
+	store_free(plain);
+	store_free(with);
+}
+
 struct evlog {
 	int n;
 	enum store_event ev[8];
 	char contact[8][32];
 	char aor[8][32];
+	char node[8][32];
 };
 
 static void on_event(void *arg, enum store_event ev, const struct store_binding *b)
@@ -311,6 +379,7 @@ static void on_event(void *arg, enum store_event ev, const struct store_binding 
 		l->ev[l->n] = ev;
 		str_copy(l->contact[l->n], sizeof(l->contact[0]), b->contact);
 		str_copy(l->aor[l->n], sizeof(l->aor[0]), b->aor);
+		str_copy(l->node[l->n], sizeof(l->node[0]), b->node);
 	}
 	l->n++;
 }
@@ -326,6 +395,7 @@ static void test_watch_events(void **state)
 	store_watch(st, on_event, &l);
 	struct store_binding a = mk("sip:w@ex.com", "sip:w@1", "c1", 2, 1000, T0 + 1000);
 	struct store_binding b = mk("sip:w@ex.com", "sip:w@2", "c2", 1, 1000, T0 + 2000);
+	a.node = STR_LIT("sipsrv-a");
 	assert_int_equal(store_save(st, &a), STORE_OK);
 	assert_int_equal(store_save(st, &b), STORE_OK);
 	a.cseq = 1;
@@ -337,11 +407,13 @@ static void test_watch_events(void **state)
 	assert_int_equal(l.ev[0], STORE_EV_SAVED);
 	assert_string_equal(l.contact[0], "sip:w@1");
 	assert_string_equal(l.aor[0], "sip:w@ex.com");
+	assert_string_equal(l.node[0], "sipsrv-a");
 	assert_int_equal(l.ev[1], STORE_EV_SAVED);
 	assert_int_equal(l.ev[2], STORE_EV_REMOVED);
 	assert_string_equal(l.contact[2], "sip:w@2");
 	assert_int_equal(l.ev[3], STORE_EV_EXPIRED);
 	assert_string_equal(l.contact[3], "sip:w@1");
+	assert_string_equal(l.node[3], "sipsrv-a"); /* the expired binding's node */
 	store_watch(st, NULL, NULL);
 	assert_int_equal(store_save(st, &b), STORE_OK);
 	assert_int_equal(l.n, 4); /* unwatched */
@@ -433,6 +505,8 @@ int main(void)
 	    cmocka_unit_test(test_q_ordering),
 	    cmocka_unit_test(test_lookup_skips_expired),
 	    cmocka_unit_test(test_expire_counts),
+	    cmocka_unit_test(test_node),
+	    cmocka_unit_test(test_node_memory),
 	    cmocka_unit_test(test_watch_events),
 	    cmocka_unit_test(test_100k),
 	    cmocka_unit_test(test_bad_input),

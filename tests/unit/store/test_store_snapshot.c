@@ -1,6 +1,8 @@
 /* test_store_snapshot.c — the disk snapshot of the in-memory registration
  * store (src/store/store_snapshot.c): bindings (RFC 3261 §10.3) survive a
- * restart, and a damaged file is an error naming the file and offset. */
+ * restart with their SIP Server node, a file of the previous format (v1, no
+ * node) still loads, and a damaged file is an error naming the file and
+ * offset. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,7 +83,9 @@ static void test_snapshot_roundtrip(void **state)
 	a.source.in6.sin6_family = AF_INET6;
 	a.source.in6.sin6_port = htons(5070);
 	inet_pton(AF_INET6, "::1", &a.source.in6.sin6_addr);
+	a.node = STR_LIT("sipsrv-east");
 	struct store_binding b = mk("sip:alice@ex.com", "sip:a@10.0.0.2", "c2", 3, 1000, far);
+	/* b has no node: it stays empty */
 	struct store_binding gone = mk("sip:carol@ex.com", "sip:c@1", "c3", 1, 1000, T0);
 	assert_int_equal(store_save(st, &a), STORE_OK);
 	assert_int_equal(store_save(st, &b), STORE_OK);
@@ -103,6 +107,7 @@ static void test_snapshot_roundtrip(void **state)
 	assert_int_equal(x->source.sa.sa_family, AF_INET);
 	assert_int_equal(x->source.in4.sin_port, htons(5060));
 	assert_memory_equal(&x->source.in4.sin_addr, &b.source.in4.sin_addr, 4);
+	assert_int_equal(x->node.len, 0);
 	const struct store_binding *y = &c.b[1];
 	assert_true(str_eq(y->aor, a.aor));
 	assert_true(str_eq(y->contact, a.contact));
@@ -115,6 +120,7 @@ static void test_snapshot_roundtrip(void **state)
 	assert_true(str_eq(y->path, a.path));
 	assert_int_equal(y->proto, TP_TCP);
 	assert_true(str_eq(y->owner, a.owner));
+	assert_true(str_eq(y->node, STR_LIT("sipsrv-east")));
 	assert_int_equal(y->source.sa.sa_family, AF_INET6);
 	assert_int_equal(y->source.in6.sin6_port, htons(5070));
 	assert_memory_equal(&y->source.in6.sin6_addr, &a.source.in6.sin6_addr, 16);
@@ -219,7 +225,7 @@ static uint64_t fnv64(const unsigned char *p, size_t n)
 }
 
 /* RFC 3261 §10.3 step 8: a binding that lapsed while the proxy was down is not
- * restored. The file is edited per format v1 (store_snapshot.c): the first
+ * restored. The file is edited per format v2 (store_snapshot.c): the first
  * record's expires_at (offset 28) is set in the past, the checksum redone. */
 static void test_snapshot_skips_lapsed(void **state)
 {
@@ -254,12 +260,133 @@ static void test_snapshot_skips_lapsed(void **state)
 	unlink(path);
 }
 
+/* ---- a snapshot of format v1 (before bindings had a node), written by hand
+ * per the layout store_snapshot.c documents ---- */
+
+struct v1_file {
+	unsigned char b[1024];
+	size_t n;
+};
+
+static void v1_put(struct v1_file *f, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		f->b[f->n++] = (unsigned char)(v >> (8 * i));
+}
+
+static void v1_put_str(struct v1_file *f, const char *s)
+{
+	size_t n = strlen(s);
+	v1_put(f, n, 2);
+	memcpy(f->b + f->n, s, n);
+	f->n += n;
+}
+
+/* One v1 record: IPv4 127.0.0.1:port over UDP, six strings (no node). */
+static void v1_record(struct v1_file *f, const char *aor, const char *contact, const char *call_id,
+		      uint32_t cseq, uint16_t q, int64_t expires_at, uint16_t port)
+{
+	size_t len_at = f->n;
+	f->n += 4;
+	v1_put(f, (uint64_t)expires_at, 8);
+	v1_put(f, cseq, 4);
+	v1_put(f, 0, 4); /* reg_id */
+	v1_put(f, q, 2);
+	f->b[f->n++] = TP_UDP;
+	f->b[f->n++] = AF_INET;
+	f->b[f->n++] = (unsigned char)(port >> 8); /* network order */
+	f->b[f->n++] = (unsigned char)port;
+	v1_put(f, 0, 4); /* scope_id */
+	unsigned char addr[16] = {127, 0, 0, 1};
+	memcpy(f->b + f->n, addr, 16);
+	f->n += 16;
+	v1_put_str(f, aor);
+	v1_put_str(f, contact);
+	v1_put_str(f, ""); /* instance */
+	v1_put_str(f, call_id);
+	v1_put_str(f, "");    /* path */
+	v1_put_str(f, "px1"); /* owner */
+	size_t len = f->n - len_at - 4;
+	for (int i = 0; i < 4; i++)
+		f->b[len_at + i] = (unsigned char)(len >> (8 * i));
+}
+
+/* A proxy upgraded over a v1 snapshot keeps its bindings, each without a
+ * node until its next REGISTER; the next snapshot is written as v2. */
+static void test_snapshot_v1_loads(void **state)
+{
+	(void)state;
+	char path[512], err[512] = "";
+	temp_path(path, sizeof(path), "v1");
+	struct v1_file f = {.n = 0};
+	memcpy(f.b, "SIPSTORE", 8);
+	f.n = 8;
+	v1_put(&f, 1, 4);  /* version 1 */
+	v1_put(&f, 24, 4); /* header length */
+	v1_put(&f, (uint64_t)T0, 8);
+	v1_record(&f, "sip:alice@ex.com", "sip:a@10.0.0.1", "c1", 7, 1000, FAR, 5060);
+	v1_record(&f, "sip:bob@ex.com", "sip:b@10.0.0.2", "c2", 3, 500, FAR, 5070);
+	v1_put(&f, 0, 4);
+	v1_put(&f, 2, 8); /* record count */
+	v1_put(&f, fnv64(f.b, f.n), 8);
+	file_write(path, f.b, f.n);
+
+	struct store *st = store_mem_new(path, err, sizeof(err));
+	if (!st)
+		print_error("%s\n", err);
+	assert_non_null(st);
+	assert_int_equal(store_count(st), 2);
+	struct bind_copy c = {0};
+	assert_int_equal(store_lookup(st, str_cstr("sip:alice@ex.com"), T0, copy_one, &c), 1);
+	assert_true(str_eq(c.b[0].contact, STR_LIT("sip:a@10.0.0.1")));
+	assert_true(str_eq(c.b[0].call_id, STR_LIT("c1")));
+	assert_int_equal(c.b[0].cseq, 7);
+	assert_int_equal(c.b[0].expires_at, FAR);
+	assert_true(str_eq(c.b[0].owner, STR_LIT("px1")));
+	assert_int_equal(c.b[0].node.len, 0);
+	assert_int_equal(c.b[0].source.in4.sin_port, htons(5060));
+	c.n = 0;
+	assert_int_equal(store_lookup(st, str_cstr("sip:bob@ex.com"), T0, copy_one, &c), 1);
+	assert_int_equal(c.b[0].q, 500);
+	assert_int_equal(c.b[0].node.len, 0);
+
+	/* Written back as v2, with a node for the refreshed binding. */
+	struct store_binding a = mk("sip:alice@ex.com", "sip:a@10.0.0.1", "c1", 8, 1000, FAR);
+	a.node = STR_LIT("sipsrv-west");
+	assert_int_equal(store_save(st, &a), STORE_OK);
+	assert_int_equal(store_mem_snapshot(st, err, sizeof(err)), 0);
+	store_free(st);
+	unsigned char *p;
+	long n = file_read(path, &p);
+	assert_true(n > 12);
+	assert_int_equal(p[8], 2); /* version 2 */
+	free(p);
+	st = store_mem_new(path, err, sizeof(err));
+	assert_non_null(st);
+	c.n = 0;
+	assert_int_equal(store_lookup(st, str_cstr("sip:alice@ex.com"), T0, copy_one, &c), 1);
+	assert_true(str_eq(c.b[0].node, STR_LIT("sipsrv-west")));
+	assert_int_equal(c.b[0].cseq, 8);
+	store_free(st);
+
+	/* An unknown version (v3) is refused, naming the offset. */
+	f.b[8] = 3;
+	size_t tail = f.n - 8;
+	f.n = tail;
+	v1_put(&f, fnv64(f.b, tail), 8);
+	file_write(path, f.b, f.n);
+	assert_null(store_mem_new(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "unsupported version 3 at offset 8"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snapshot_roundtrip),
 	    cmocka_unit_test(test_snapshot_corrupt),
 	    cmocka_unit_test(test_snapshot_skips_lapsed),
+	    cmocka_unit_test(test_snapshot_v1_loads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
