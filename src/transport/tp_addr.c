@@ -8,6 +8,7 @@
 
 #include "sip/uri.h"
 #include "transport/transport.h"
+#include "transport/transport_internal.h"
 
 static const char *const tp_names[TP_PROTO_COUNT] = {"UDP", "TCP", "TLS", "WS", "WSS"};
 
