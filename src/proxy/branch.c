@@ -147,7 +147,8 @@ static void branch_go(struct proxy_branch *b, const struct tp_dest *dests, unsig
 	branch_try_next(b);
 }
 
-static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref *failed);
+static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref *failed,
+			     int failed_status);
 
 void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
 {
@@ -198,7 +199,7 @@ void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
 		p->stats.server_retries++;
 		LOG_INFO("server_retry", "call_id=%.*s node=%s status=%d",
 			 STR_FMT(b->ctx->req->call_id), failed.name, status);
-		branch_to_server(b, &failed);
+		branch_to_server(b, &failed, status);
 		return;
 	}
 	proxy_branch_fail(b, status);
@@ -259,7 +260,8 @@ static bool target_plan(struct proxy_branch *b, const struct proxy_target *t)
 
 /* To the cluster's SIP Servers: the node and member the cluster picks (for
  * an in-dialog request, the dialog's node's current primary). */
-static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref *failed)
+static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref *failed,
+			     int failed_status)
 {
 	struct proxy_ctx *ctx = b->ctx;
 	struct proxy *p = ctx->p;
@@ -270,6 +272,11 @@ static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref
 	    .failed = failed,
 	};
 	if (p->routing.pick_server(p->routing.arg, &q) < 0) {
+		if (failed) {
+			/* Nowhere to retry: the failure stands as it was. */
+			proxy_branch_fail(b, failed_status);
+			return;
+		}
 		LOG_WARN("no_server", "call_id=%.*s method=%.*s", STR_FMT(ctx->req->call_id),
 			 STR_FMT(ctx->req->method_str));
 		p->stats.no_server++;
@@ -363,7 +370,7 @@ void proxy_branch_start(struct proxy_ctx *ctx, const struct proxy_target *target
 		return;
 	}
 	if (b->plan.to_server) {
-		branch_to_server(b, NULL);
+		branch_to_server(b, NULL, 0);
 		return;
 	}
 	branch_resolve(b, proxy_route_next_hop(&b->plan));

@@ -103,6 +103,8 @@ void proxy_on_client_fail(void *arg, struct txn_client *ct, void *user, enum txn
 	proxy_ctx_hold(ctx);
 	/* §16.7 step 1 / §16.9: a timeout counts as 408, a transport error as 503. */
 	int status = why == TXN_FAIL_TIMEOUT ? 408 : 503;
+	if (why == TXN_FAIL_TIMEOUT)
+		b->server_retried = true; /* Timer B/F took 64*T1: too late to retry */
 	if (b->status == 0)
 		proxy_attempt_failed(b, status, why == TXN_FAIL_TRANSPORT);
 	else

@@ -265,9 +265,20 @@ static void test_loop_and_spiral(void **state)
 	harness_free(h);
 }
 
-/* §16.7 step 6 (and RFC 3263 §4.3 with a single destination): the SIP
- * Server's 503 is not passed on, the caller gets 500; no answer at all
- * (Timer F / Timer B, 64*T1) is 408. */
+/* The harness's cluster with passive detection off: only Timer B/F end a
+ * request nobody answers. */
+#define NO_PASSIVE                                                                                 \
+	"cluster = {\n"                                                                            \
+	"  proxies = ( { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060; } );\n" \
+	"  sip-servers = ( { name = \"s1\"; sip-address = \"127.0.0.3\"; sip-port = 5090;\n"       \
+	"    backup-sip-address = \"127.0.0.4\"; oos-check = 0; } );\n"                            \
+	"  no-response-timeout = 0;\n"                                                             \
+	"};\n"
+
+/* §16.7 step 6: a SIP Server's 503 is not passed on. A 503 before any
+ * provisional means the member is a backup or overloaded: the request is
+ * retried once on the pair's other member (probing off: passive detection
+ * switches the pair), whose 503 the caller gets as 500. */
 static void test_503_and_timeout(void **state)
 {
 	(void)state;
@@ -280,17 +291,37 @@ static void test_503_and_timeout(void **state)
 			    test_req(msg, sizeof(msg), methods[i], "sip:bob@sipproxy.test", EP,
 				     i ? "u503i" : "u503m", ""));
 		harness_reply(h, test_sent(h, prefix, HARNESS_SERVER), 503, "Retry-After: 10\r\n");
+		assert_int_equal(test_finals_to(h, EP), 0);
+		harness_reply(h, test_sent(h, prefix, HARNESS_BACKUP), 503, "Retry-After: 10\r\n");
 		assert_int_equal(test_last_status(h, EP), 500);
 		assert_int_equal(harness_count_of(h, "SIP/2.0 503", NULL), 0);
-		assert_int_equal(harness_count_of(h, prefix, NULL), 1);
+		assert_int_equal(harness_count_of(h, prefix, NULL), 2);
 		harness_free(h);
-		h = test_harness(NULL);
+
+		/* Nobody answers, passive detection off: Timer F / Timer B
+		 * (64*T1) is 408. */
+		h = test_harness(NO_PASSIVE);
 		harness_udp(h, EP,
 			    test_req(msg, sizeof(msg), methods[i], "sip:bob@sipproxy.test", EP,
 				     i ? "uto-i" : "uto-m", ""));
 		harness_advance(h, 31000);
 		assert_int_equal(test_finals_to(h, EP), 0);
 		harness_advance(h, 1500);
+		assert_int_equal(test_last_status(h, EP), 408);
+		harness_free(h);
+
+		/* Passive detection on (2 s): the member's silence moves the
+		 * request to the other member at once, and its silence too
+		 * ends it with 408 well before Timer B/F. */
+		h = test_harness(NULL);
+		harness_udp(h, EP,
+			    test_req(msg, sizeof(msg), methods[i], "sip:bob@sipproxy.test", EP,
+				     i ? "upa-i" : "upa-m", ""));
+		assert_non_null(test_sent(h, prefix, HARNESS_SERVER));
+		harness_advance(h, 2000);
+		assert_non_null(test_sent(h, prefix, HARNESS_BACKUP));
+		assert_int_equal(test_finals_to(h, EP), 0);
+		harness_advance(h, 2000);
 		assert_int_equal(test_last_status(h, EP), 408);
 		harness_free(h);
 	}
