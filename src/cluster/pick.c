@@ -40,8 +40,10 @@ static int pick_dialog(struct proxy_pick *q, struct cnode *n)
 	return 0;
 }
 
-/* May n take this new request? good: its primary is known. A node whose
- * member just failed this request counts only with a new known primary. */
+/* May n take this new request? good: only with its primary known. The
+ * member that just failed this request is never tried again; its pair's
+ * other member is (the pair's new primary, or the best guess while probing
+ * finds out). */
 static bool usable(const struct cnode *n, const struct proxy_pick *q, bool good)
 {
 	int t = ha_target(&n->ha);
@@ -50,8 +52,7 @@ static bool usable(const struct cnode *n, const struct proxy_pick *q, bool good)
 	if (good && n->ha.state != HA_ACTIVE)
 		return false;
 	if (q->failed && q->failed->id == n->id &&
-	    (n->ha.state != HA_ACTIVE ||
-	     tp_addr_equal(&n->member[t].addr, &q->failed->member.addr)))
+	    tp_addr_equal(&n->member[t].addr, &q->failed->member.addr))
 		return false;
 	return true;
 }

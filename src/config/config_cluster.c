@@ -42,7 +42,7 @@ static const struct cfg_option node_fields[] = {
      N(name),
      .min = 1,
      .required = true,
-     .doc = "Unique name of the SIP Server (HA pair)."},
+     .doc = "Unique name of the SIP Server node (HA pair): letters, digits, '-', '_', '.'."},
     {.key = "sip-address",
      .type = CFG_OPT_HOST,
      N(sip_address),
@@ -196,11 +196,21 @@ static int load_proxies(const struct cfg_list *l, const config_setting_t *list, 
 	return n < 0 ? -1 : 0;
 }
 
-/* A backup port needs a backup address; a backup of an HA pair usually
- * listens where the primary does. */
+/* A node's name is a token; a backup port needs a backup address; a backup
+ * of an HA pair usually listens where the primary does. */
 static int check_node(const config_setting_t *g, void *item, const char *prefix, struct cfg_err *e)
 {
 	struct cfg_node *nd = item;
+	/* The name travels in our Record-Route (a URI parameter) and in admin
+	 * paths: token characters only. */
+	for (const char *c = nd->name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.')) {
+			char key[160];
+			snprintf(key, sizeof(key), "%s.name", prefix);
+			return cfg_fail(e, config_setting_get_member(g, "name"), key,
+					"\"%s\": only letters, digits, '-', '_' and '.'", nd->name);
+		}
 	const config_setting_t *bport = config_setting_get_member(g, "backup-sip-port");
 	if (bport && nd->backup_sip_address[0] == '\0') {
 		char key[160];

@@ -1,11 +1,14 @@
 /* proxy.c — the proxy object's lifecycle: its transport (real, or the capture
  * backend), resolver and transaction layer built from the option values, the
  * transaction user table binding the layer to the event files, listeners,
- * drain on SIGTERM (RFC 3261 §17: transactions in progress still finish), and
- * the counters /metrics reads. */
+ * (advertised by name, or by the IP it resolves to: proxy.resolve-host), drain
+ * on SIGTERM (RFC 3261 §17: transactions in progress still finish), and the
+ * counters /metrics reads. */
 #include "proxy/proxy_internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,12 +108,40 @@ struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 	return p;
 }
 
+/* proxy.resolve-host (the vendor's): a listener advertised by host name
+ * puts the IP that name resolves to in Via instead; once, at start-up. */
+static const char *advertised(const struct proxy *p, const struct cfg_listen *l, char *buf,
+			      size_t cap)
+{
+	if (!l->advertise[0])
+		return NULL;
+	union tp_sockaddr a;
+	if (!p->cfg->resolve_host || tp_addr_from_ip(str_cstr(l->advertise), 0, &a) == 0)
+		return l->advertise;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(l->advertise, NULL, &hints, &res) != 0 || !res) {
+		LOG_WARN("resolve_host", "name=%s result=unresolved action=name_in_via",
+			 l->advertise);
+		return l->advertise;
+	}
+	const void *ip = res->ai_family == AF_INET6
+			     ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
+			     : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	if (!inet_ntop(res->ai_family, ip, buf, (socklen_t)cap))
+		snprintf(buf, cap, "%s", l->advertise);
+	freeaddrinfo(res);
+	LOG_INFO("resolve_host", "name=%s ip=%s", l->advertise, buf);
+	return buf;
+}
+
 int proxy_start(struct proxy *p, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < p->cfg->n_listen; i++) {
 		const struct cfg_listen *l = &p->cfg->listen[i];
+		char ip[INET6_ADDRSTRLEN];
 		int r = tp_listen(p->tp, l->proto, l->address, l->port,
-				  l->advertise[0] ? l->advertise : NULL);
+				  advertised(p, l, ip, sizeof(ip)));
 		if (r < 0) {
 			snprintf(err, errlen, "cannot listen on %s %s port %u: %s",
 				 tp_proto_name(l->proto), l->address, l->port, strerror(-r));

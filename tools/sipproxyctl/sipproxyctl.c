@@ -1,5 +1,6 @@
 /* sipproxyctl.c — command-line client of the admin HTTP endpoint:
  *   sipproxyctl [-a HOST:PORT] health | metrics | registrations [AOR] | get PATH
+ *               | nodes [--json] | node NAME out|in | reload
  * Prints the response body; exit 0 on 2xx, 1 on any other status, 2 when the
  * endpoint cannot be reached. A blocking HTTP/1.0 GET is enough: the endpoint
  * is local and answers with Content-Length or closes (RFC 9112 §6.3). */
@@ -24,6 +25,9 @@ static void usage(FILE *out)
 		     "  metrics              GET /metrics (Prometheus text)\n"
 		     "  registrations [AOR]  GET /registrations[?aor=AOR]\n"
 		     "  get PATH             GET PATH\n"
+		     "  nodes [--json]       GET /nodes: SIP Server nodes, member roles, probes\n"
+		     "  node NAME out|in     take node NAME out of service / put it back\n"
+		     "  reload               apply the changed cluster definition (as SIGHUP)\n"
 		     "HOST:PORT defaults to $SIPPROXY_ADMIN, else " CTL_DEFAULT_ADDR
 		     " ([::1]:PORT for IPv6).\n");
 }
@@ -149,16 +153,16 @@ static void url_encode(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-static int http_get(const char *addr, const char *path)
+static int http_request(const char *addr, const char *method, const char *path)
 {
 	int fd = connect_to(addr);
 	if (fd < 0)
 		return 2;
 	char req[4096];
 	int n = snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: sipproxyctl\r\n"
-			 "Connection: close\r\n\r\n",
-			 path, addr);
+			 "%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: sipproxyctl\r\n"
+			 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+			 method, path, addr);
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		fprintf(stderr, "sipproxyctl: path too long\n");
 		close(fd);
@@ -223,9 +227,20 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "get") == 0 && rest == 1 && argv[optind + 1][0] == '/') {
 		snprintf(path, sizeof(path), "%s", argv[optind + 1]);
+	} else if (strcmp(cmd, "nodes") == 0 &&
+		   (rest == 0 || (rest == 1 && strcmp(argv[optind + 1], "--json") == 0))) {
+		snprintf(path, sizeof(path), "/nodes%s", rest ? "?format=json" : "");
+	} else if (strcmp(cmd, "node") == 0 && rest == 2 &&
+		   (strcmp(argv[optind + 2], "out") == 0 || strcmp(argv[optind + 2], "in") == 0)) {
+		char enc[512];
+		url_encode(argv[optind + 1], enc, sizeof(enc));
+		snprintf(path, sizeof(path), "/nodes/%s/%s", enc, argv[optind + 2]);
+		return http_request(addr, "POST", path);
+	} else if (strcmp(cmd, "reload") == 0 && rest == 0) {
+		return http_request(addr, "POST", "/reload");
 	} else {
 		usage(stderr);
 		return 1;
 	}
-	return http_get(addr, path);
+	return http_request(addr, "GET", path);
 }
