@@ -107,27 +107,23 @@ void proxy_route_plan(struct proxy *p, const struct sip_msg *req, bool trusted,
 		plan->to_server = true; /* tel: and friends are the SIP Server's */
 		return;
 	}
-	/* In a dialog with a SIP Server (our Record-Route named its node, or
-	 * the request names one of its members): the node's current primary,
-	 * whichever member the dialog began with. */
-	union tp_sockaddr a;
-	bool literal = uri_literal_addr(hop, &a);
-	bool at_server = literal && p->routing.is_server(p->routing.arg, &a);
-	if (plan->node.len || at_server) {
-		plan->has_hop = at_server;
-		if (at_server)
-			plan->hop = a;
-		if (plan->node.len || !trusted) {
-			plan->to_server = true;
-			return;
-		}
-	}
 	if (trusted)
 		return;
 	/* Untrusted: the next hop must be a SIP Server, named by IP literal.
 	 * Anything else (hostnames, other hosts, maddr tricks, escapes) is
-	 * sent to the cluster's SIP Server instead of where it asked to go. */
+	 * sent to the cluster's SIP Server instead of where it asked to go.
+	 * Either way it goes through the cluster's pick: an endpoint in a
+	 * dialog with a SIP Server (our Record-Route named its node, or the
+	 * request names one of its members) reaches the node's current
+	 * primary, whichever member the dialog began with. (The cluster's own
+	 * requests go where they say: a node named is their own side.) */
+	union tp_sockaddr a;
 	plan->to_server = true;
+	if (uri_literal_addr(hop, &a) && p->routing.is_server(p->routing.arg, &a)) {
+		plan->has_hop = true;
+		plan->hop = a;
+		return;
+	}
 	/* user@served-domain with no Route left is for the cluster: normal. */
 	plan->relay_refused =
 	    plan->next_route || !p->location.serves || !p->location.serves(p->location.arg, hop);

@@ -187,11 +187,13 @@ it_wait_port() {
 #   shutdown=SECONDS (shutdown-timeout, default 1)
 #   listen=ADDR port=N transports='"udp", "tcp"' servers='ADDR:PORT:udp ...'
 #   t1=MS extra='libconfig text appended'
+#   noresp=MS     cluster.no-response-timeout (passive detection; default: the
+#                 product's 2000; 0 = only Timer B/F, for servers that answer late)
 #   listen6=ADDR  an extra UDP+TCP listener on ADDR (e.g. ::1) at the same port,
 #                 written as proxy.listen (docs/config.md)
 it_proxy_conf() {
 	local listen=$A_PROXY port=$P_PROXY transports='"udp", "tcp"' servers="$A_UAS:$P_UAS:udp"
-	local t1=100 extra="" listen6="" sbcs="" shutdown=1 kv
+	local t1=100 extra="" listen6="" sbcs="" shutdown=1 noresp="" kv
 	for kv in "$@"; do
 		case $kv in
 		listen=*) listen=${kv#*=} ;; port=*) port=${kv#*=} ;;
@@ -199,6 +201,8 @@ it_proxy_conf() {
 		shutdown=*) shutdown=${kv#*=} ;;
 		transports=*) transports=${kv#*=} ;; servers=*) servers=${kv#*=} ;;
 		t1=*) t1=${kv#*=} ;; extra=*) extra=${kv#*=} ;;
+		noresp=*) noresp="
+  no-response-timeout = ${kv#*=};" ;;
 		*) it_fail "it_proxy_conf: unknown $kv" ;;
 		esac
 	done
@@ -233,7 +237,7 @@ proxy = {
 cluster = {
   proxies = ( { name = "it-proxy"; sip-address = "$listen"; sip-port = $port; } );
   sip-servers = ( $items
-  );$sbc_items
+  );$sbc_items$noresp
 };
 sip = { t1 = $t1; t2 = 4000; timer-c = 20000; };
 log = { level = "debug"; sip-trace = true; };

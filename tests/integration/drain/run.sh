@@ -8,7 +8,7 @@
 # waited for: its late answer is relayed, then the proxy exits (result=idle).
 . "$(dirname "$0")/../lib.sh"
 
-it_proxy_conf servers="$A_UAS:$P_UAS:udp" t1=2000 shutdown=20
+it_proxy_conf servers="$A_UAS:$P_UAS:udp" t1=2000 shutdown=20 noresp=0
 it_sink server "$A_UAS" "$P_UAS" OPTIONS,MESSAGE --delay 3 --delay-match late
 it_proxy_start
 
