@@ -103,8 +103,19 @@ void config_write_docs(FILE *out)
 	fprintf(out,
 		"The file uses [libconfig](https://hyperrealm.github.io/libconfig/) syntax; see\n"
 		"`etc/sipproxy.conf` for a complete example. Without a file, `sipproxy` runs with\n"
-		"the defaults below plus one SIP Server `sipserver-1` at 127.0.0.1:5090 (udp).\n"
+		"the defaults below plus one SIP Server node `sipserver-1`, an HA pair with its\n"
+		"primary at 127.0.0.1:5090 and its backup at 127.0.0.1:5092 (udp).\n"
 		"A list given in the file replaces the default list.\n\n"
+		"The cluster definition (`cluster.proxies`, `cluster.sip-servers`,\n"
+		"`cluster.sbcs` and the `cluster.*` options) is meant to be one file that every\n"
+		"proxy's config pulls in with `@include \"cluster.conf\"` (relative to the\n"
+		"including file; see `etc/`). Each proxy is started with its own name\n"
+		"(`sipproxy -c FILE --name NAME`) and takes its address, port and\n"
+		"geo-location from its entry in `cluster.proxies`; a proxy whose name is not\n"
+		"there refuses to start. SIGHUP or `sipproxyctl reload` reads the files again\n"
+		"and applies the cluster definition without dropping anything in flight (a\n"
+		"bad file is refused with its `FILE:LINE`, and the running definition stays);\n"
+		"the other options take effect at the next start.\n\n"
 		"Unknown keys, wrong types, out-of-range values and malformed addresses are\n"
 		"errors, reported as `FILE:LINE: KEY: problem`.\n");
 

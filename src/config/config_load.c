@@ -276,7 +276,8 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->path, sizeof(cfg->path), "(embedded default)");
 	for (size_t i = 0; i < cfg_options_count; i++)
 		cfg_option_default(&cfg_options[i], cfg);
-	/* One SIP Server: the simulator of the quick start. */
+	/* One SIP Server node: the quick start's HA pair of simulators,
+	 * primary 127.0.0.1:5090, backup 127.0.0.1:5092. */
 	const struct cfg_list *servers = list_find("cluster.sip-servers");
 	struct cfg_node *nd = &cfg->nodes[0];
 	for (size_t i = 0; servers && i < servers->n_fields; i++)
@@ -284,6 +285,8 @@ void config_defaults(struct config *cfg)
 	snprintf(nd->name, sizeof(nd->name), "sipserver-1");
 	snprintf(nd->sip_address, sizeof(nd->sip_address), "127.0.0.1");
 	nd->sip_port = 5090;
+	snprintf(nd->backup_sip_address, sizeof(nd->backup_sip_address), "127.0.0.1");
+	nd->backup_sip_port = 5092;
 	nd->transport = TP_UDP;
 	cfg->n_nodes = 1;
 	char err[8];

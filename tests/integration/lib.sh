@@ -45,6 +45,10 @@ P_SIM_CTL=$((IT_PORT_BASE + 41)) # sipsim --control-port
 P_SIM2=$((IT_PORT_BASE + 42))    # further simulators (tests/integration/sipsim)
 P_SIM3=$((IT_PORT_BASE + 43))
 P_DNS=$((IT_PORT_BASE + 45))      # a test's own dnsmasq (it_dnsmasq), or a dead resolver
+P_ADMIN2=$((IT_PORT_BASE + 2))    # admin of further proxies (cluster_lib.sh)
+P_ADMIN3=$((IT_PORT_BASE + 3))
+P_ADMIN4=$((IT_PORT_BASE + 4))
+P_RTP=$((IT_PORT_BASE + 50))      # media a test sends itself (RTP echo checks)
 
 # The user part of the proxy's Record-Route values: a flow token (RFC 5626 §5.2)
 # when the dialog has an endpoint on one side (a regex: optional, hex).
