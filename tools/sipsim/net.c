@@ -1,7 +1,10 @@
-/* net.c — the simulator's own sockets on libevent: one UDP socket and a TCP
+/* net.c — the simulator's own SIP sockets on libevent: one UDP socket and a TCP
  * listener on --listen, TCP connections framed with sip_frame_length (RFC 3261
- * §18.3), and outbound TCP connections for calling out. Kept apart from
- * src/transport on purpose: the simulator must not share the proxy's bugs. */
+ * §18.3), and outbound TCP connections opened from the listen address (the proxy
+ * tells the members of an HA pair apart by source IP), one per peer, reused. The
+ * role filters here: dead drops every datagram and byte both ways (keeping its
+ * sockets open), backup sends no request. Kept apart from src/transport on
+ * purpose: the simulator must not share the proxy's bugs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -64,6 +67,21 @@ int sim_addr_parse(const char *hostport, struct sockaddr_storage *ss, socklen_t 
 	return -1;
 }
 
+bool sim_addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
 void sim_peer_text(const struct sim_peer *p, char *out, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -118,6 +136,8 @@ static void sim_udp_read(evutil_socket_t fd, short what, void *arg)
 		    recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer.addr, &peer.alen);
 		if (n < 0)
 			return;
+		if (s->role == SIM_ROLE_DEAD)
+			continue; /* silenced: read and forgotten, no ICMP error either */
 		/* Keep-alive CRLFs (RFC 5626 §4.4.1) are not messages. */
 		if (n <= 4 && strspn(buf, "\r\n") >= (size_t)n)
 			continue;
@@ -149,6 +169,11 @@ static void sim_conn_read(struct bufferevent *bev, void *arg)
 {
 	struct sim_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->s->role == SIM_ROLE_DEAD) {
+		/* The connection stays open and says nothing. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	for (;;) {
 		/* Leading CRLFs are keep-alives (RFC 5626 §3.5.1). */
 		size_t avail = evbuffer_get_length(in);
@@ -214,8 +239,59 @@ static void sim_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	}
 }
 
+/* What the role lets out: nothing when dead, only responses when backup (a
+ * backup never sends requests of its own). */
+static bool sim_role_allows(const struct sim *s, const char *buf, size_t len)
+{
+	if (s->role == SIM_ROLE_DEAD)
+		return false;
+	if (s->role == SIM_ROLE_BACKUP)
+		return len >= 8 && memcmp(buf, "SIP/2.0 ", 8) == 0;
+	return true;
+}
+
+/* An outbound connection from the listen IP: from the listen port itself when
+ * the kernel lets us (SO_REUSEPORT on both, no connection in TIME_WAIT on that
+ * 4-tuple), else from an ephemeral port. */
+static struct bufferevent *sim_conn_open(struct sim *s, const struct sim_peer *peer, bool own_port)
+{
+	struct sockaddr_storage src = s->laddr;
+	if (!own_port) {
+		if (src.ss_family == AF_INET)
+			((struct sockaddr_in *)&src)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&src)->sin6_port = 0;
+	}
+	int fd = socket(src.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (own_port)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&src, s->laddr_len) != 0) {
+		close(fd);
+		return NULL;
+	}
+	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(fd);
+		return NULL;
+	}
+	if (bufferevent_socket_connect(bev, (const struct sockaddr *)&peer->addr,
+				       (int)peer->alen) != 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
 int sim_net_send(struct sim *s, struct sim_peer *peer, const char *buf, size_t len)
 {
+	if (!sim_role_allows(s, buf, len)) {
+		sim_log_msg(s, "drop", peer, buf, len);
+		return 0;
+	}
 	sim_log_msg(s, "out", peer, buf, len);
 	if (peer->proto == SIM_UDP) {
 		ssize_t n = sendto(s->udp_fd, buf, len, 0, (const struct sockaddr *)&peer->addr,
@@ -224,24 +300,53 @@ int sim_net_send(struct sim *s, struct sim_peer *peer, const char *buf, size_t l
 	}
 	struct sim_conn *c = peer->conn_id ? sim_conn_find(s, peer->conn_id) : NULL;
 	if (!c) {
-		/* RFC 3261 §18.2.2: the connection is gone, open a new one. */
-		struct bufferevent *bev =
-		    bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		/* RFC 3261 §18.2.2: the connection is gone, use another one to the
+		 * same address, or open a new one. */
+		for (c = s->conns; c; c = c->next)
+			if (sim_addr_eq(&c->peer.addr, &peer->addr))
+				break;
+	}
+	if (!c) {
+		struct bufferevent *bev = sim_conn_open(s, peer, true);
+		if (!bev)
+			bev = sim_conn_open(s, peer, false);
 		if (!bev)
 			return -1;
-		if (bufferevent_socket_connect(bev, (struct sockaddr *)&peer->addr,
-					       (int)peer->alen) != 0) {
-			bufferevent_free(bev);
-			return -1;
-		}
 		c = sim_conn_new(s, bev, (struct sockaddr *)&peer->addr, peer->alen);
 		if (!c) {
 			bufferevent_free(bev);
 			return -1;
 		}
-		peer->conn_id = c->id;
 	}
+	peer->conn_id = c->id;
 	return bufferevent_write(c->bev, buf, len);
+}
+
+/* The TCP listener carries SO_REUSEPORT so that outbound connections can leave
+ * from the listen port too. That option would also let a second simulator bind
+ * the same address without an error, so a plain socket probes it first. */
+static int sim_listen_fd(struct sim *s)
+{
+	const struct sockaddr *la = (const struct sockaddr *)&s->laddr;
+	int one = 1;
+	int probe = socket(la->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -1;
+	setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int rc = bind(probe, la, s->laddr_len);
+	close(probe);
+	if (rc != 0)
+		return -1;
+	int fd = socket(la->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, la, s->laddr_len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int sim_net_start(struct sim *s)
@@ -259,9 +364,13 @@ int sim_net_start(struct sim *s)
 	s->udp_ev = event_new(s->base, s->udp_fd, EV_READ | EV_PERSIST, sim_udp_read, s);
 	if (!s->udp_ev || event_add(s->udp_ev, NULL) != 0)
 		return -1;
-	s->listener = evconnlistener_new_bind(s->base, sim_accept, s,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64, la,
-					      (int)s->laddr_len);
+	int lfd = sim_listen_fd(s);
+	if (lfd >= 0) {
+		s->listener =
+		    evconnlistener_new(s->base, sim_accept, s, LEV_OPT_CLOSE_ON_FREE, 128, lfd);
+		if (!s->listener)
+			close(lfd);
+	}
 	if (!s->listener) {
 		fprintf(stderr, "sipsim: listen tcp %s: %s\n", s->o.listen, strerror(errno));
 		return -1;

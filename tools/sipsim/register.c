@@ -1,8 +1,11 @@
 /* register.c — REGISTER as a registrar would answer it (RFC 3261 §10.3) behind
  * digest authentication (RFC 2617 §3.2, RFC 8760 MD5; qop=auth or absent):
- * no credentials -> 401 with a fresh nonce; known user and right response ->
- * 200 listing the granted bindings with Date; otherwise 403. Nonces are
- * stateless: hex time + MD5(key, time), valid for NONCE_TTL seconds. */
+ * known user and right response -> 200 listing the granted bindings with Date;
+ * anything else (no or bad credentials, unknown user, wrong password) -> 401
+ * with a fresh nonce, every time: a softphone with a wrong password sees 401
+ * after 401, never a 403. A right response to an expired nonce -> 401 with
+ * stale=true (RFC 2617 §3.2.1). Nonces are stateless (hex time, a random part,
+ * MD5 of both with a key), fresh for --nonce-ttl seconds. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +15,6 @@
 
 #include "sip/build.h"
 #include "sipsim.h"
-
-#define NONCE_TTL 300
 
 static void md5_hex(const struct str *parts, unsigned n, char out[33])
 {
@@ -64,32 +65,45 @@ void sim_users_free(struct sim *s)
 	}
 }
 
-static void nonce_make(const struct sim *s, time_t ts, char *out, size_t cap)
+/* A nonce: 8 hex digits of time, 8 random characters (every challenge has its
+ * own nonce), then MD5(key, both) in hex: checked without any state. */
+#define NONCE_HEAD 16
+#define NONCE_LEN  (NONCE_HEAD + 32)
+
+static void nonce_sign(const struct sim *s, const char *head, char *out, size_t cap)
 {
-	char t[24], sig[33];
-	int n = snprintf(t, sizeof(t), "%lx", (unsigned long)ts);
+	char sig[33];
 	struct str parts[2] = {str_make((const char *)s->nonce_key, sizeof(s->nonce_key)),
-			       str_make(t, (size_t)n)};
+			       str_make(head, NONCE_HEAD)};
 	md5_hex(parts, 2, sig);
-	snprintf(out, cap, "%s%s", t, sig);
+	snprintf(out, cap, "%.*s%s", NONCE_HEAD, head, sig);
+}
+
+static void nonce_make(const struct sim *s, char *out, size_t cap)
+{
+	char head[NONCE_HEAD + 1];
+	snprintf(head, sizeof(head), "%08lx", (unsigned long)time(NULL) & 0xffffffffUL);
+	sip_random_token(head + 8, 8);
+	nonce_sign(s, head, out, cap);
 }
 
 /* 0 valid, 1 ours but stale, -1 not ours. */
 static int nonce_check(const struct sim *s, struct str nonce)
 {
-	if (nonce.len < 33 || nonce.len > 32 + 16)
+	if (nonce.len != NONCE_LEN)
 		return -1;
-	char t[24];
-	size_t tl = nonce.len - 32;
-	memcpy(t, nonce.p, tl);
-	t[tl] = '\0';
+	char head[NONCE_HEAD + 1], want[NONCE_LEN + 1];
+	memcpy(head, nonce.p, NONCE_HEAD);
+	head[NONCE_HEAD] = '\0';
+	nonce_sign(s, head, want, sizeof(want));
+	if (!str_eq(nonce, str_cstr(want)))
+		return -1;
+	head[8] = '\0';
 	char *end;
-	unsigned long ts = strtoul(t, &end, 16);
-	char want[64];
-	nonce_make(s, (time_t)ts, want, sizeof(want));
-	if (*end || !str_eq(nonce, str_cstr(want)))
+	unsigned long ts = strtoul(head, &end, 16);
+	if (*end)
 		return -1;
-	return time(NULL) - (time_t)ts > NONCE_TTL ? 1 : 0;
+	return time(NULL) - (time_t)ts > (time_t)s->o.nonce_ttl ? 1 : 0;
 }
 
 /* RFC 2617 §3.2.2 credentials: "Digest" then comma-separated name=value or
@@ -147,7 +161,7 @@ static void challenge(struct sim *s, const struct sim_peer *peer, const struct s
 		      bool stale)
 {
 	char nonce[64], hdr[512];
-	nonce_make(s, time(NULL), nonce, sizeof(nonce));
+	nonce_make(s, nonce, sizeof(nonce));
 	snprintf(hdr, sizeof(hdr),
 		 "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
 		 "qop=\"auth\"%s\r\n",
@@ -155,7 +169,8 @@ static void challenge(struct sim *s, const struct sim_peer *peer, const struct s
 	reply(s, peer, m, 401, hdr);
 }
 
-/* -1: challenge again, 0: authenticated, 403 otherwise. */
+/* 0: authenticated; -1: challenge again, *stale when only the nonce's age
+ * failed (RFC 2617 §3.2.1: stale=true only for a valid digest). */
 static int check_credentials(struct sim *s, const struct sip_msg *m, bool *stale)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION);
@@ -166,21 +181,19 @@ static int check_credentials(struct sim *s, const struct sip_msg *m, bool *stale
 	if (!digest_param(h->value, "username", &user) ||
 	    !digest_param(h->value, "realm", &realm) || !digest_param(h->value, "nonce", &nonce) ||
 	    !digest_param(h->value, "uri", &uri) || !digest_param(h->value, "response", &resp))
-		return 403;
+		return -1;
 	if (digest_param(h->value, "algorithm", &alg) && !str_case_eq_cstr(alg, "MD5"))
 		return -1;
 	if (!str_eq(realm, str_cstr(s->o.realm)))
 		return -1;
-	int nc_state = nonce_check(s, nonce);
-	if (nc_state != 0) {
-		*stale = nc_state == 1;
+	int nonce_state = nonce_check(s, nonce);
+	if (nonce_state < 0)
 		return -1;
-	}
 	const struct sim_user *u = s->users;
 	while (u && !str_eq(str_cstr(u->name), user))
 		u = u->next;
 	if (!u)
-		return 403;
+		return -1;
 	/* RFC 2617 §3.2.2.1-3: HA1 = MD5(user:realm:pw), HA2 = MD5(method:uri). */
 	char ha1[33], ha2[33], want[33];
 	struct str p1[5] = {user, STR_LIT(":"), realm, STR_LIT(":"), str_cstr(u->password)};
@@ -191,7 +204,7 @@ static int check_credentials(struct sim *s, const struct sip_msg *m, bool *stale
 	if (with_qop) {
 		if (!str_case_eq_cstr(qop, "auth") || !digest_param(h->value, "nc", &nc) ||
 		    !digest_param(h->value, "cnonce", &cnonce))
-			return 403;
+			return -1;
 		struct str p3[11] = {
 		    str_cstr(ha1), STR_LIT(":"), nonce, STR_LIT(":"), nc,	    STR_LIT(":"),
 		    cnonce,	   STR_LIT(":"), qop,	STR_LIT(":"), str_cstr(ha2)};
@@ -201,7 +214,13 @@ static int check_credentials(struct sim *s, const struct sip_msg *m, bool *stale
 				    str_cstr(ha2)};
 		md5_hex(p3, 5, want);
 	}
-	return str_case_eq(resp, str_cstr(want)) ? 0 : 403;
+	if (!str_case_eq(resp, str_cstr(want)))
+		return -1;
+	if (nonce_state == 1) {
+		*stale = true;
+		return -1;
+	}
+	return 0;
 }
 
 static unsigned long str_ulong(struct str v, unsigned long dflt)
@@ -216,10 +235,6 @@ void sim_register(struct sim *s, const struct sim_peer *peer, struct sip_msg *m)
 	int rc = check_credentials(s, m, &stale);
 	if (rc < 0) {
 		challenge(s, peer, m, stale);
-		return;
-	}
-	if (rc == 403) {
-		reply(s, peer, m, 403, "");
 		return;
 	}
 	char extra[4096];

@@ -1,9 +1,11 @@
-/* uas.c — the simulator as a UAS (RFC 3261 §8.2, §13.3): OPTIONS (200 while
- * active, 503 while backup), INVITE (180, then 200 with SDP after
- * --answer-delay-ms, 2xx retransmitted on UDP until ACK, §13.3.1.4), ACK, BYE,
- * CANCEL (§9.2: 200 to the CANCEL, 487 to the INVITE). A table keyed by Call-ID +
- * CSeq + branch keeps each last response for 32 s, so a retransmitted request
- * is answered again with the same bytes (§17.2). */
+/* uas.c — the simulator as a UAS (RFC 3261 §8.2, §13.3): OPTIONS 200, INVITE
+ * (180, then 200 after --answer-delay-ms with the SDP answer to the offer, or an
+ * offer when the INVITE had none, and an RTP echo behind it; 2xx retransmitted
+ * on UDP until ACK, §13.3.1.4), ACK, BYE, CANCEL (§9.2: 200 to the CANCEL, 487 to
+ * the INVITE), REGISTER (register.c). A backup answers every request 503. A
+ * table keyed by Call-ID + CSeq + branch keeps each last response for 32 s, so a
+ * retransmitted request is answered again with the same bytes (§17.2). Counts
+ * the requests received per method for "stats". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,25 +195,18 @@ static void reply_simple(struct sim *s, const struct sim_peer *peer, const struc
 
 static void invite_timer(evutil_socket_t fd, short what, void *arg);
 
-static void invite_send(struct sim_txn *t, int status)
+/* Sends a response to the INVITE of t; a 2xx carries the SDP body. */
+static void invite_send(struct sim_txn *t, int status, struct str body)
 {
 	struct sim *s = t->s;
-	char out[8192], extra[2048], sdp[512];
-	struct str body = STR_NULL, ctype = STR_NULL;
+	char out[8192], extra[2048];
 	int e = 0;
 	bool v6 = s->laddr.ss_family == AF_INET6;
-	if (status >= 200 && status < 300) {
-		/* §13.3.1.4: a 2xx carries a Contact; the answer SDP (RFC 3264 §6). */
+	if (status >= 200 && status < 300)
+		/* §13.3.1.4: a 2xx carries a Contact. */
 		e = snprintf(extra, sizeof(extra), "Contact: <sip:sipsim@%s%s%s:%u%s>\r\n",
 			     v6 ? "[" : "", s->host, v6 ? "]" : "", s->port,
 			     t->peer.proto == SIM_TCP ? ";transport=tcp" : "");
-		int b = snprintf(sdp, sizeof(sdp),
-				 "v=0\r\no=sipsim 1 1 IN %s %s\r\ns=sipsim\r\nc=IN %s %s\r\n"
-				 "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
-				 v6 ? "IP6" : "IP4", s->host, v6 ? "IP6" : "IP4", s->host);
-		body = str_make(sdp, (size_t)b);
-		ctype = STR_LIT("application/sdp");
-	}
 	/* §12.1.1: a response that establishes a dialog copies Record-Route. */
 	if (status > 100 && status < 300) {
 		for (const struct sip_hdr *h = sip_msg_hdr(t->req, SIP_HDR_RECORD_ROUTE); h;
@@ -223,9 +218,9 @@ static void invite_send(struct sim_txn *t, int status)
 			e += r;
 		}
 	}
-	size_t n = sim_build_response(t->req, status, str_cstr(t->to_tag),
-				      str_make(extra, e > 0 ? (size_t)e : 0), ctype, body, out,
-				      sizeof(out));
+	size_t n = sim_build_response(
+	    t->req, status, str_cstr(t->to_tag), str_make(extra, e > 0 ? (size_t)e : 0),
+	    body.len ? STR_LIT("application/sdp") : STR_NULL, body, out, sizeof(out));
 	if (!n)
 		return;
 	txn_store(t, out, n, status);
@@ -234,7 +229,25 @@ static void invite_send(struct sim_txn *t, int status)
 
 static void invite_answer(struct sim_txn *t)
 {
-	invite_send(t, 200);
+	struct sim *s = t->s;
+	/* RFC 3264 §6: the answer to the INVITE's offer, or (no body) our offer,
+	 * answered in the ACK (§13.2.1); both name the call's echo socket. */
+	struct sim_media *m = sim_media_get(s, t->req->call_id, false);
+	uint16_t port = m ? sim_media_port(m) : 9; /* no socket left: the discard port */
+	unsigned version = m ? sim_media_next_version(m) : 1;
+	char sdp[2048];
+	size_t b = t->req->body.len
+		       ? sim_sdp_answer(s, t->req->body, port, version, sdp, sizeof(sdp))
+		       : sim_sdp_offer(s, port, version, sdp, sizeof(sdp));
+	if (!b) {
+		/* §13.3.1.3 / RFC 3264 §6: no stream we can take. A refused
+		 * re-INVITE leaves the call (and its echo) as it was (§14.2). */
+		if (!t->req->to || !t->req->to->tag.len)
+			sim_media_close(s, t->req->call_id, false);
+		invite_send(t, 488, STR_NULL);
+		return;
+	}
+	invite_send(t, 200, str_make(sdp, b));
 	/* §13.3.1.4: over UDP the 2xx is retransmitted at T1, 2T1, ... up to T2
 	 * until the ACK arrives (the sweep ends it after 64*T1). */
 	if (t->peer.proto == SIM_UDP && t->timer) {
@@ -268,7 +281,7 @@ static bool on_invite(struct sim *s, const struct sim_peer *peer, struct sip_msg
 	t->req = m;
 	sip_random_token(t->to_tag, 12);
 	t->timer = event_new(s->base, -1, 0, invite_timer, t);
-	invite_send(t, 180);
+	invite_send(t, 180, STR_NULL);
 	if (s->o.answer_delay_ms == 0 || !t->timer) {
 		invite_answer(t);
 	} else {
@@ -289,6 +302,10 @@ static void on_ack(struct sim *s, const struct sip_msg *m)
 		if (t->timer)
 			event_del(t->timer);
 	}
+	/* An ACK answering our offer (§13.2.1) is taken as it is; the call lives. */
+	struct sim_media *md = sim_media_find(s, m->call_id, false);
+	if (md)
+		sim_media_touch(md);
 }
 
 static void on_cancel(struct sim *s, const struct sim_peer *peer, const struct sip_msg *m)
@@ -303,13 +320,27 @@ static void on_cancel(struct sim *s, const struct sim_peer *peer, const struct s
 	if (t->status < 200) {
 		if (t->timer)
 			event_del(t->timer);
-		invite_send(t, 487);
+		invite_send(t, 487, STR_NULL);
+		sim_media_close(s, m->call_id, false);
+	}
+}
+
+static void stats_count(struct sim_stats *st, enum sip_method method)
+{
+	switch (method) {
+	case SIP_METHOD_INVITE: st->invites++; break;
+	case SIP_METHOD_BYE: st->byes++; break;
+	case SIP_METHOD_CANCEL: st->cancels++; break;
+	case SIP_METHOD_REGISTER: st->registers++; break;
+	case SIP_METHOD_OPTIONS: st->options++; break;
+	default: st->others++; break;
 	}
 }
 
 void sim_uas_request(struct sim *s, const struct sim_peer *peer, struct sip_msg *m)
 {
 	if (m->method == SIP_METHOD_ACK) {
+		s->stats.acks++;
 		on_ack(s, m);
 		sip_msg_free(m);
 		return;
@@ -324,15 +355,19 @@ void sim_uas_request(struct sim *s, const struct sim_peer *peer, struct sip_msg 
 		sip_msg_free(m);
 		return;
 	}
+	stats_count(&s->stats, m->method);
+	if (s->role != SIM_ROLE_ACTIVE) {
+		/* A backup never serves, the proxy's health check included (§21.5.4);
+		 * a dead member's messages never get here (net.c). */
+		reply_simple(s, peer, m, 503, "Retry-After: 5\r\n");
+		sip_msg_free(m);
+		return;
+	}
 	switch (m->method) {
 	case SIP_METHOD_OPTIONS:
-		/* The proxy's health check: a backup server refuses (§21.5.4). */
-		if (s->active)
-			reply_simple(s, peer, m, 200,
-				     "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n"
-				     "Accept: application/sdp\r\n");
-		else
-			reply_simple(s, peer, m, 503, "Retry-After: 5\r\n");
+		reply_simple(s, peer, m, 200,
+			     "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n"
+			     "Accept: application/sdp\r\n");
 		break;
 	case SIP_METHOD_REGISTER: sim_register(s, peer, m); break;
 	case SIP_METHOD_INVITE:
@@ -342,6 +377,11 @@ void sim_uas_request(struct sim *s, const struct sim_peer *peer, struct sip_msg 
 		break;
 	case SIP_METHOD_CANCEL: on_cancel(s, peer, m); break;
 	case SIP_METHOD_BYE:
+		/* §15.1.2: the call ends, its echo with it (ours or the far end's BYE). */
+		reply_simple(s, peer, m, 200, "");
+		sim_media_close(s, m->call_id, false);
+		sim_uac_remote_bye(s, m->call_id);
+		break;
 	case SIP_METHOD_INFO:
 	case SIP_METHOD_MESSAGE:
 	case SIP_METHOD_UPDATE:

@@ -9,7 +9,8 @@
 # that connection by the flow token in the proxy's Record-Route (RFC 5626 §5.3). A
 # request to the registered Contact itself is not steered by the binding (Contacts
 # are the endpoints' words: issue "Contact takeover"). A wrong password gets the
-# server's 403 and stores nothing.
+# server's second 401 (a SIP Server challenges again, RFC 2617 §3.2.1) and stores
+# nothing.
 . "$(dirname "$0")/../lib.sh"
 
 SIPSIM=$SIPPROXY_BUILD_DIR/sipsim
@@ -68,13 +69,13 @@ done
 "$SIPSIM" --call bob@sipproxy.test --via-proxy "$PROXY" >"$IT_TMP/call_bob.out" 2>&1 || true
 it_assert_grep "$IT_TMP/call_bob.out" "status=480" "unregistered AOR answered 480"
 
-# wrong password: the 403 reaches the endpoint and nothing is stored
+# wrong password: the renewed 401 reaches the endpoint and nothing is stored
 $ENDPOINT --proto udp --local "$A_UAC:$P_SEND" --proxy "$PROXY" --user 1001 \
 	--password wrong >"$IT_TMP/bad.out" 2>&1 || it_fail "endpoint with a wrong password failed"
-it_assert_grep "$IT_TMP/bad.out" "register=403" "the SIP Server's 403 reaches the endpoint"
+it_assert_grep "$IT_TMP/bad.out" "register=401" "the SIP Server's second 401 reaches the endpoint"
 rc=0
 "$CTL" registrations sip:1001@sipproxy.test >"$IT_TMP/reg_bad.json" 2>&1 || rc=$?
-it_assert_eq "$rc" 1 "no binding after 403 (404 from /registrations)"
+it_assert_eq "$rc" 1 "no binding after 401 (404 from /registrations)"
 it_assert_grep "$IT_TMP/reg_bad.json" '"count": 0' "empty binding list"
 
 it_alive "$SIM_PID" sipsim

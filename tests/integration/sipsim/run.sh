@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # sipsim — the SIP Server simulator driven by sipp over UDP and TCP on loopback
 # (lib.sh's ports: sipsim on P_SIM, sipp on P_UAC/P_UAC2): INVITE/ACK/BYE (RFC 3261
-# sec. 13, 15), CANCEL (sec. 9.2), REGISTER with digest (sec. 22.4, RFC 2617) incl.
-# 403, OPTIONS 200 -> 503 after SIGUSR1 and back via the UDP control socket, and
-# calling out (--call) to a sipp UAS. Exits non-zero on the first failure.
+# sec. 13, 15), CANCEL (sec. 9.2), REGISTER with digest (sec. 22.4, RFC 2617), a
+# wrong password or unknown user challenged again (401), OPTIONS 200 -> 503 after
+# SIGUSR1 and back via the UDP control socket, and calling out (--call) to a sipp
+# UAS. Exits non-zero on the first failure. (Run-time control: sipsim_ha.)
 . "$(dirname "$0")/../lib.sh"
 HERE=$IT_SCEN_DIR
 SIM=$SIPPROXY_BUILD_DIR/sipsim
@@ -34,11 +35,11 @@ for t in u1 t1; do
 	run_sipp "invite-$t" "$p" -t $t -sn uac -s bob -d 100 "$SIMADDR"
 	run_sipp "register-$t" "$p" -t $t -sf "$HERE/register.xml" -s alice \
 		-au alice -ap secret "$SIMADDR"
-	run_sipp "register-wrongpw-$t" "$p" -t $t -sf "$HERE/register_403.xml" -s alice \
+	run_sipp "register-wrongpw-$t" "$p" -t $t -sf "$HERE/register_wrong.xml" -s alice \
 		-au alice -ap nope "$SIMADDR"
-	run_sipp "register-nouser-$t" "$p" -t $t -sf "$HERE/register_403.xml" -s carol \
+	run_sipp "register-nouser-$t" "$p" -t $t -sf "$HERE/register_wrong.xml" -s carol \
 		-au carol -ap secret "$SIMADDR"
-	run_sipp "options-active-$t" "$p" -t $t -sf "$HERE/options_200.xml" "$SIMADDR"
+	run_sipp "options-active-$t" "$p" -t $t -sf "$IT_XML/options_200.xml" "$SIMADDR"
 done
 
 # RFC 3261 sec. 17.2.2: a retransmitted request (same Call-ID, CSeq, branch)
@@ -82,10 +83,10 @@ PY
 # Role: SIGUSR1 toggles to backup (503), the control socket sets it back.
 kill -USR1 "$SIMPID"
 sleep 0.3
-run_sipp options-backup "$P_UAC" -sf "$HERE/options_503.xml" "$SIMADDR"
+run_sipp options-backup "$P_UAC" -sf "$IT_XML/options_503.xml" "$SIMADDR"
 echo role=active >"/dev/udp/127.0.0.1/$P_SIM_CTL"
 sleep 0.3
-run_sipp options-active-again "$P_UAC" -sf "$HERE/options_200.xml" "$SIMADDR"
+run_sipp options-active-again "$P_UAC" -sf "$IT_XML/options_200.xml" "$SIMADDR"
 
 # CANCEL while ringing: a second simulator that answers late.
 it_start sipsim-late "$SIM" --listen "127.0.0.1:$P_SIM2" --answer-delay-ms 5000
