@@ -54,7 +54,8 @@ EOF
 
 # it_cluster_proxy NAME ADMIN_PORT [extra='libconfig text']: writes
 # $IT_TMP/NAME.conf (@include "cluster.conf") and starts sipproxy --name NAME;
-# waits for its UDP port. Sets PID_<NAME> and ADMIN_<NAME>.
+# waits for its UDP port. Sets PID_<NAME> and ADMIN_<NAME>, and points lib.sh's
+# it_send at it (IT_PROXY_LISTEN, IT_PROXY_PORT).
 it_cluster_proxy() {
 	local name=$1 admin=$2 extra="" kv
 	shift 2
@@ -77,6 +78,7 @@ EOF
 	local ip
 	ip=$(grep -o "name = \"$name\"; sip-address = \"[^\"]*\"" "$IT_TMP/cluster.conf" | sed 's/.*sip-address = "\(.*\)"/\1/')
 	it_wait_port udp "${ip:-127.0.0.1}" "$P_PROXY" 15 "$IT_LAST_PID"
+	IT_PROXY_LISTEN=${ip:-127.0.0.1} IT_PROXY_PORT=$P_PROXY
 }
 
 # it_sim NAME IP ROLE [sipsim args...]: a SIP Server member (sipsim) on IP:P_SIM,

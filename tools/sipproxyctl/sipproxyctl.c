@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	if (!addr || !*addr)
 		addr = CTL_DEFAULT_ADDR;
 	int opt;
-	while ((opt = getopt(argc, argv, "a:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+a:h")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'h': usage(stdout); return 0;
