@@ -9,8 +9,11 @@
 # once per process) and the sipproxy/Kamailio CPU ratio.
 #
 # usage: bench/run.sh [--quick] [--rate CPS] [--duration S] [--sweep "R1 R2 ..."]
-#                     [--no-sweep] [--impl sipproxy|kamailio|both]
+#                     [--no-sweep] [--impl sipproxy|kamailio|both] [--nodes N]
 #   --quick      1 s at 100 calls/s, no sweep (smoke test)
+#   --nodes N    sipproxy balances over N SIP Server nodes (N sipp UASes on ports
+#                BENCH_UAS_PORT.. +N-1, round-robin) instead of one, and the run
+#                ends with sipproxy's CPU per call with N nodes against one node
 #   defaults     1000 calls/s for 20 s, then sweep 250 500 1000 2000 4000 (5 s each)
 # environment:
 #   SIPPROXY_BUILD_DIR  where sipproxy is (default: build/ next to this folder)
@@ -26,7 +29,7 @@ PPORT=${BENCH_PROXY_PORT:-5060}
 UPORT=${BENCH_UAS_PORT:-5090}
 CADDR=${BENCH_UAC_ADDR:-127.0.0.2}
 CPORT=${BENCH_UAC_PORT:-5070}
-RATE=1000 DURATION=20 SWEEP="250 500 1000 2000 4000" SWEEP_DURATION=5 IMPL=both
+RATE=1000 DURATION=20 SWEEP="250 500 1000 2000 4000" SWEEP_DURATION=5 IMPL=both NODES=1
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -36,7 +39,8 @@ while [ $# -gt 0 ]; do
 	--sweep) SWEEP=$2; shift ;;
 	--no-sweep) SWEEP="" ;;
 	--impl) IMPL=$2; shift ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	--nodes) NODES=$2; shift ;;
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -62,6 +66,21 @@ sed -e "s/5060/$PPORT/g" -e "s/5090/$UPORT/g" -e "s/127\.0\.0\.1/$PADDR/g" \
 	"$HERE/sipproxy.conf" >"$WORK/sipproxy.conf"
 sed -e "s/127\.0\.0\.1:5060/$PADDR:$PPORT/g" -e "s/5090/$UPORT/g" \
 	"$HERE/kamailio.cfg" >"$WORK/kamailio.cfg"
+# nodes_conf N: sipproxy.conf with N SIP Server nodes on UPORT.. (round-robin).
+nodes_conf() {
+	local i items=""
+	for i in $(seq 0 $(($1 - 1))); do
+		items="$items${items:+,}
+    { name = \"bench-uas-$i\"; sip-address = \"$PADDR\"; sip-port = $((UPORT + i)); transport = \"udp\"; oos-check = 0; }"
+	done
+	awk -v items="$items" '
+		/sip-servers = \(/ { print "  sip-servers = (" items; skip = 1; next }
+		skip && /^  \);/ { skip = 0 }
+		!skip' "$WORK/sipproxy.conf" >"$WORK/sipproxy-$1.conf"
+}
+nodes_conf 1
+[ "$NODES" -gt 1 ] && nodes_conf "$NODES"
+CONF_NODES=1 # how many nodes the next sipproxy run uses
 
 wait_port() { # udp ADDR PORT PID
 	local _
@@ -100,7 +119,7 @@ start_proxy() { # IMPL -> sets PX (pid = pgid)
 			-DD -E -m 256 -M 16 >"$WORK/kamailio.log" 2>&1 </dev/null &
 	else
 		[ -x "$SIPPROXY_BUILD_DIR/sipproxy" ] || die "no $SIPPROXY_BUILD_DIR/sipproxy"
-		setsid "$SIPPROXY_BUILD_DIR/sipproxy" -c "$WORK/sipproxy.conf" \
+		setsid "$SIPPROXY_BUILD_DIR/sipproxy" -c "$WORK/sipproxy-$CONF_NODES.conf" \
 			>"$WORK/sipproxy.log" 2>&1 </dev/null &
 	fi
 	PX=$!
@@ -118,16 +137,20 @@ stat_of() { awk -v f="$2" 'index($0, f) { v = $(NF) } END { print v + 0 }' "$1";
 
 # run_one IMPL RATE SECONDS -> prints a result line and sets CPU_US
 run_one() {
-	local impl=$1 rate=$2 secs=$3 calls tag
+	local impl=$1 rate=$2 secs=$3 calls tag n=1 i
 	calls=$((rate * secs))
-	tag="$impl-$rate"
+	[ "$impl" = sipproxy ] && n=$CONF_NODES
+	tag="$impl-$rate-$n"
 	start_proxy "$impl"
-	setsid sipp -sf "$HERE/uas.xml" -i "$PADDR" -p "$UPORT" -t u1 -nostdin -max_socket 4096 \
-		-trace_screen -screen_file "$WORK/uas-$tag.screen" -trace_err -error_file "$WORK/uas-$tag.err" \
-		>"$WORK/uas-$tag.log" 2>&1 </dev/null &
-	local uas=$!
-	PIDS+=("$uas")
-	wait_port udp "$PADDR" "$UPORT" "$uas"
+	local uases=()
+	for i in $(seq 0 $((n - 1))); do
+		setsid sipp -sf "$HERE/uas.xml" -i "$PADDR" -p $((UPORT + i)) -t u1 -nostdin -max_socket 4096 \
+			-trace_screen -screen_file "$WORK/uas-$tag-$i.screen" -trace_err \
+			-error_file "$WORK/uas-$tag-$i.err" >"$WORK/uas-$tag-$i.log" 2>&1 </dev/null &
+		uases+=($!)
+		PIDS+=($!)
+		wait_port udp "$PADDR" $((UPORT + i)) "$!"
+	done
 	local c0 c1 rc=0
 	c0=$(cpu_ticks "$PX")
 	sipp -sf "$HERE/uac.xml" -i "$CADDR" -p "$CPORT" -t u1 -nostdin -max_socket 4096 \
@@ -138,17 +161,17 @@ run_one() {
 	local hwm ok failed
 	hwm=$(hwm_kb "$PX")
 	kill -0 "$PX" 2>/dev/null || echo "bench: $impl died during the run (see logs)" >&2
-	stop "$uas"
+	for i in "${uases[@]}"; do stop "$i"; done
 	stop "$PX"
 	ok=$(stat_of "$WORK/uac-$tag.screen" "Successful call")
 	failed=$(stat_of "$WORK/uac-$tag.screen" "Failed call")
 	CPU_US=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.1f", d / t * 1e6 / n; else print "nan" }')
-	printf '%-9s %7s %6s %8s %8s %12s %10s %5s\n' "$impl" "$rate" "$secs" "$ok" "$failed" "$CPU_US" \
-		"$((hwm / 1024))" "$rc"
+	printf '%-9s %5s %7s %6s %8s %8s %12s %10s %5s\n' "$impl" "$n" "$rate" "$secs" "$ok" "$failed" \
+		"$CPU_US" "$((hwm / 1024))" "$rc"
 }
 
 header() {
-	printf '%-9s %7s %6s %8s %8s %12s %10s %5s\n' impl cps secs ok failed cpu_us/call rss_MB sipp
+	printf '%-9s %5s %7s %6s %8s %8s %12s %10s %5s\n' impl nodes cps secs ok failed cpu_us/call rss_MB sipp
 }
 
 ratio() {
@@ -174,4 +197,12 @@ if [ -n "$SWEEP" ]; then
 	echo "# sweep (${SWEEP_DURATION} s per rate)"
 	header
 	for r in $SWEEP; do compare "$r" "$SWEEP_DURATION"; done
+fi
+if [ "$NODES" -gt 1 ] && [ "$IMPLS" != kamailio ]; then
+	echo "# sipproxy over $NODES nodes against one node (${DURATION} s at $RATE cps each)"
+	header
+	CONF_NODES=1 run_one sipproxy "$RATE" "$DURATION"
+	one=$CPU_US
+	CONF_NODES=$NODES run_one sipproxy "$RATE" "$DURATION"
+	echo "  -> sipproxy CPU per call, $NODES nodes / 1 node: $(ratio "$CPU_US" "$one")"
 fi
