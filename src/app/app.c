@@ -215,6 +215,7 @@ static int reload_action(void *arg, const char *path, const char *query, struct 
 
 void app_drain(struct app *app)
 {
+	cluster_stop(app->cluster);
 	proxy_drain(app->proxy);
 	if (app->admin)
 		admin_set_draining(app->admin, true);

@@ -343,6 +343,13 @@ void cluster_start(struct cluster *c, struct proxy *p)
 	}
 }
 
+void cluster_stop(struct cluster *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		cluster_probe_stop(c->nodes[i]);
+	c->started = false;
+}
+
 void cluster_set_registrar(struct cluster *c, struct registrar *r)
 {
 	c->registrar = r;

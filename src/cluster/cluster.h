@@ -56,6 +56,8 @@ struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen);
 void cluster_free(struct cluster *c);
 /* Starts probing through the proxy's transactions (after proxy_start). */
 void cluster_start(struct cluster *c, struct proxy *p);
+/* Drain: no more probes (the pairs keep the state they had). */
+void cluster_stop(struct cluster *c);
 /* The registrar whose bindings say which node owns an endpoint. */
 void cluster_set_registrar(struct cluster *c, struct registrar *r);
 /* Applies a new definition: nodes added, removed or changed at once, those

@@ -84,7 +84,7 @@ static void probe_fired(struct timer *t)
 void cluster_probe_start(struct cnode *n, uint32_t delay_ms)
 {
 	struct cluster *c = n->c;
-	if (!c->proxy || !n->cfg.oos_check)
+	if (!c->proxy || !c->started || !n->cfg.oos_check)
 		return;
 	timer_stop(wheel(c), &n->probe_timer);
 	timer_start(wheel(c), &n->probe_timer, delay_ms, probe_fired);

@@ -29,7 +29,7 @@ static void uac_end(struct proxy_uac *u, int status)
 	timer_stop(txn_layer_timers(p->txn), &u->timeout);
 	if (u->ct) {
 		txn_client_set_user(u->ct, NULL);
-		txn_client_release(u->ct);
+		txn_client_abandon(u->ct);
 		u->ct = NULL;
 	}
 	uint32_t rtt = (uint32_t)(txn_layer_now(p->txn) - u->sent_ms);
@@ -107,7 +107,7 @@ void *proxy_uac_cancel(struct proxy_uac *u)
 	timer_stop(txn_layer_timers(u->p->txn), &u->timeout);
 	if (u->ct) {
 		txn_client_set_user(u->ct, NULL);
-		txn_client_release(u->ct);
+		txn_client_abandon(u->ct);
 	}
 	free(u);
 	return arg;

@@ -142,6 +142,9 @@ struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *de
  * released, so the TU's pointer stays valid until it calls this (every
  * txn_client_send must be paired with one txn_client_release). */
 void txn_client_release(struct txn_client *ct);
+/* The same for a request the TU sent on its own behalf (an OPTIONS probe):
+ * nobody upstream waits for it, so it does not hold a drain (txn_layer_live). */
+void txn_client_abandon(struct txn_client *ct);
 void txn_client_set_user(struct txn_client *ct, void *user);
 /* The bytes sent (e.g. to build CANCEL or to parse the request we sent). */
 const char *txn_client_request(const struct txn_client *ct, size_t *len);

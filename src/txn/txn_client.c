@@ -375,7 +375,15 @@ void txn_client_release(struct txn_client *ct)
 
 bool txn_client_is_live(const struct txn_client *ct)
 {
-	return awaiting_final(ct);
+	return !ct->abandoned && awaiting_final(ct);
+}
+
+void txn_client_abandon(struct txn_client *ct)
+{
+	if (!ct)
+		return;
+	ct->abandoned = true;
+	txn_client_release(ct);
 }
 
 void txn_client_set_user(struct txn_client *ct, void *user)

@@ -104,7 +104,8 @@ struct txn_client {
 	uint8_t state;
 	uint8_t method;
 	bool released;
-	bool busy; /* inside a TU callback: release must not free */
+	bool abandoned; /* released by a TU that waits for nobody: holds no drain */
+	bool busy;	/* inside a TU callback: release must not free */
 	bool in_conns;
 	bool in_table;
 	struct tp_dest dest;

@@ -8,6 +8,8 @@
  * INVITEs over proxy.overload-ctrl-dialog-rate get 503. */
 #include "proxy_test.h"
 
+#include "app/app.h"
+
 #define EP "127.0.0.50:5070"
 
 /* s1 = 127.0.0.3 (primary) / 127.0.0.4 (backup), probing every second. */
@@ -212,6 +214,23 @@ static void test_overload(void **state)
 	harness_free(h);
 }
 
+/* SIGTERM: the proxy's own probes hold no drain, even towards a member that
+ * never answers, and no probe goes out once draining. */
+static void test_probes_do_not_hold_drain(void **state)
+{
+	(void)state;
+	struct harness *h = test_harness(HA_CLUSTER(""));
+	probe(h, 0); /* outstanding: nobody answers */
+	app_drain(harness_app(h));
+	assert_true(app_drained(harness_app(h)));
+	harness_clear(h);
+	harness_advance(h, 3000);
+	assert_null(harness_find(h, "OPTIONS sip:127.0.0.4", NULL));
+	assert_int_equal(harness_count_of(h, "OPTIONS sip:127.0.0.3:5090 ", NULL),
+			 harness_count(h)); /* only retransmissions of the abandoned one */
+	harness_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +241,7 @@ int main(void)
 	    cmocka_unit_test(test_dialog_follows_node),
 	    cmocka_unit_test(test_server_call_names_node),
 	    cmocka_unit_test(test_overload),
+	    cmocka_unit_test(test_probes_do_not_hold_drain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
