@@ -17,9 +17,11 @@
 	"cluster = {\n"                                                                            \
 	"  proxies = ( { name = \"h-proxy\"; sip-address = \"127.0.0.1\"; sip-port = 5060; } );\n" \
 	"  sip-servers = ( { name = \"s1\"; sip-address = \"127.0.0.3\"; sip-port = 5090;\n"       \
-	"    backup-sip-address = \"127.0.0.4\"; oos-check = 1; oos-force = 1; } );\n" extra "};\n"
+	"    backup-sip-address = \"127.0.0.4\"; oos-check = 1; oos-force = 1; } );\n" extra       \
+	"};\n"
 
-static const char *const probe_prefix[2] = {"OPTIONS sip:127.0.0.3:5090", "OPTIONS sip:127.0.0.4:5090"};
+static const char *const probe_prefix[2] = {"OPTIONS sip:127.0.0.3:5090",
+					    "OPTIONS sip:127.0.0.4:5090"};
 static const char *const member[2] = {HARNESS_SERVER, HARNESS_BACKUP};
 
 /* The probe to member m sent at this instant (timers due now run first). */
@@ -34,7 +36,8 @@ static const struct harness_out *invite(struct harness *h, const char *call_id)
 {
 	char msg[4096];
 	harness_clear(h);
-	harness_udp(h, EP, test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, call_id, ""));
+	harness_udp(h, EP,
+		    test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, call_id, ""));
 	return harness_find(h, "INVITE ", NULL);
 }
 
@@ -80,7 +83,8 @@ static void test_silence_out_of_service(void **state)
 	harness_clear(h);
 	harness_advance(h, 1000); /* the third miss: out of service */
 	char msg[4096];
-	harness_udp(h, EP, test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, "oos", ""));
+	harness_udp(h, EP,
+		    test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, "oos", ""));
 	assert_null(harness_find(h, "INVITE ", NULL));
 	const struct harness_out *r = test_sent(h, "SIP/2.0 503", EP);
 	assert_non_null(strstr(r->buf, "Retry-After: 7\r\n"));
@@ -99,8 +103,9 @@ static void test_request_from_backup(void **state)
 	struct harness *h = test_harness(HA_CLUSTER(""));
 	harness_reply(h, probe(h, 0), 200, NULL);
 	char msg[4096], a[64];
-	harness_udp(h, HARNESS_BACKUP,
-		    test_req(msg, sizeof(msg), "OPTIONS", "sip:127.0.0.1:5060", HARNESS_BACKUP, "bk", ""));
+	harness_udp(
+	    h, HARNESS_BACKUP,
+	    test_req(msg, sizeof(msg), "OPTIONS", "sip:127.0.0.1:5060", HARNESS_BACKUP, "bk", ""));
 	assert_int_equal(test_last_status(h, HARNESS_BACKUP), 200);
 	assert_string_equal(dest_of(invite(h, "after-bk"), a, sizeof(a)), HARNESS_BACKUP);
 	harness_free(h);
@@ -148,8 +153,9 @@ static void test_dialog_follows_node(void **state)
 	harness_dialog_request(ok, "BYE", 2, bye, sizeof(bye));
 	/* the backup takes over */
 	char msg[4096];
-	harness_udp(h, HARNESS_BACKUP,
-		    test_req(msg, sizeof(msg), "OPTIONS", "sip:127.0.0.1:5060", HARNESS_BACKUP, "tk", ""));
+	harness_udp(
+	    h, HARNESS_BACKUP,
+	    test_req(msg, sizeof(msg), "OPTIONS", "sip:127.0.0.1:5060", HARNESS_BACKUP, "tk", ""));
 	harness_clear(h);
 	harness_udp(h, EP, ack);
 	const struct harness_out *a = test_sent(h, "ACK sip:srv@127.0.0.3:5090 ", HARNESS_BACKUP);
@@ -190,7 +196,9 @@ static void test_overload(void **state)
 	for (int i = 0; i < 5; i++) {
 		snprintf(cid, sizeof(cid), "ov%d", i);
 		harness_clear(h);
-		harness_udp(h, EP, test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, cid, ""));
+		harness_udp(
+		    h, EP,
+		    test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, cid, ""));
 		if (harness_find(h, "INVITE ", HARNESS_SERVER))
 			accepted++;
 		const struct harness_out *r = harness_find(h, "SIP/2.0 503", EP);
@@ -204,12 +212,15 @@ static void test_overload(void **state)
 	assert_int_equal(test_stats(h).overload_rejected, 3);
 	/* in-dialog: never refused */
 	harness_clear(h);
-	harness_udp(h, EP, test_dialog_req(msg, sizeof(msg), "BYE", "sip:srv@127.0.0.3:5090", EP, "", "ov0", 2));
+	harness_udp(
+	    h, EP,
+	    test_dialog_req(msg, sizeof(msg), "BYE", "sip:srv@127.0.0.3:5090", EP, "", "ov0", 2));
 	assert_non_null(harness_find(h, "BYE ", HARNESS_SERVER));
 	/* half a second later one more INVITE fits */
 	harness_advance(h, 500);
 	harness_clear(h);
-	harness_udp(h, EP, test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, "ov-late", ""));
+	harness_udp(
+	    h, EP, test_req(msg, sizeof(msg), "INVITE", "sip:bob@" TEST_DOMAIN, EP, "ov-late", ""));
 	assert_non_null(harness_find(h, "INVITE ", HARNESS_SERVER));
 	harness_free(h);
 }
