@@ -35,7 +35,8 @@ static int pick_dialog(struct proxy_pick *q, struct cnode *n)
 		t = 1 - t;
 	}
 	fill(q, n, t);
-	if (q->req->method == SIP_METHOD_BYE && n->active_calls)
+	/* A BYE ends one of the node's calls; its retry is the same BYE. */
+	if (q->req->method == SIP_METHOD_BYE && !q->failed && n->active_calls)
 		n->active_calls--;
 	return 0;
 }
