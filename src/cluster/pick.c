@@ -41,8 +41,10 @@ static int pick_dialog(struct proxy_pick *q, struct cnode *n)
 	return 0;
 }
 
-/* May n take this new request? good: its primary is known. A node whose
- * member just failed this request counts only with a new known primary. */
+/* May n take this new request? good: its primary is known. A retry never
+ * goes back to the member that just failed; the failed node's other member
+ * counts like any node in its state: its new primary is known good, a guess
+ * while the pair is in doubt is a last resort. */
 static bool usable(const struct cnode *n, const struct proxy_pick *q, bool good)
 {
 	int t = ha_target(&n->ha);
@@ -51,8 +53,7 @@ static bool usable(const struct cnode *n, const struct proxy_pick *q, bool good)
 	if (good && n->ha.state != HA_ACTIVE)
 		return false;
 	if (q->failed && q->failed->id == n->id &&
-	    (n->ha.state != HA_ACTIVE ||
-	     tp_addr_equal(&n->member[t].addr, &q->failed->member.addr)))
+	    tp_addr_equal(&n->member[t].addr, &q->failed->member.addr))
 		return false;
 	return true;
 }
@@ -67,7 +68,9 @@ static struct cnode *owner_node(struct cluster *c, const struct proxy_pick *q)
 				  sizeof(name)))
 		return NULL;
 	struct cnode *n = cluster_node_by_name(c, str_cstr(name));
-	return n && usable(n, q, false) ? n : NULL;
+	/* A retry stays on the owner only at a known primary: else another
+	 * node known good comes first. */
+	return n && usable(n, q, q->failed != NULL) ? n : NULL;
 }
 
 static size_t candidates(struct cluster *c, const struct proxy_pick *q, int tier, bool good,
