@@ -28,11 +28,12 @@ struct process {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sipproxy [-c FILE] [-n NAME] run (embedded default config without -c)\n"
-		     "                                   as the proxy NAME of the cluster definition\n"
-		     "       sipproxy --check-config FILE [-n NAME]  validate and exit\n"
-		     "       sipproxy --config-docs       print the option reference (Markdown)\n"
-		     "       sipproxy --version\n");
+	fprintf(out,
+		"usage: sipproxy [-c FILE] [-n NAME] run (embedded default config without -c)\n"
+		"                                   as the proxy NAME of the cluster definition\n"
+		"       sipproxy --check-config FILE [-n NAME]  validate and exit\n"
+		"       sipproxy --config-docs       print the option reference (Markdown)\n"
+		"       sipproxy --version\n");
 }
 
 static void drain_tick_cb(evutil_socket_t fd, short what, void *arg)

@@ -156,8 +156,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
-static int route_add(struct admin *a, const char *path, bool post, admin_handler_fn fn,
-		     void *arg)
+static int route_add(struct admin *a, const char *path, bool post, admin_handler_fn fn, void *arg)
 {
 	if (!path || path[0] != '/' || strlen(path) >= ADMIN_PATH_MAX || !fn)
 		return -1;

@@ -1,6 +1,6 @@
 /* admin.h — the local admin HTTP endpoint (GET /health, GET /metrics, and pages
- * and actions later features add with admin_route_add / admin_action_add), served by libevent's evhttp on the
- * proxy's own event loop. Admin reads the other layers only through the getter
+ * and actions later features add with admin_route_add / admin_action_add), served by libevent's
+ * evhttp on the proxy's own event loop. Admin reads the other layers only through the getter
  * callbacks in struct admin_sources, so it links none of them directly. */
 #ifndef SIPPROXY_ADMIN_ADMIN_H
 #define SIPPROXY_ADMIN_ADMIN_H

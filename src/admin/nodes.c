@@ -38,18 +38,18 @@ static void page_json(struct evbuffer *out, const struct cluster_node_view *v, s
 		json_str(out, v[i].name);
 		evbuffer_add_printf(out, ",\"geo_location\":");
 		json_str(out, v[i].geo);
-		evbuffer_add_printf(out, ",\"local\":%s,\"weight\":%u,\"state\":\"%s\","
-					 "\"in_service\":%s,\"since\":%lld,\"reason\":",
+		evbuffer_add_printf(out,
+				    ",\"local\":%s,\"weight\":%u,\"state\":\"%s\","
+				    "\"in_service\":%s,\"since\":%lld,\"reason\":",
 				    v[i].local ? "true" : "false", v[i].weight, shown_state(&v[i]),
 				    v[i].in_service ? "true" : "false", (long long)v[i].since);
 		json_str(out, v[i].reason);
-		evbuffer_add_printf(out,
-				    ",\"changes\":%llu,\"active_calls\":%llu,\"requests\":%llu,"
-				    "\"failures\":%llu,\"members\":[",
-				    (unsigned long long)v[i].changes,
-				    (unsigned long long)v[i].active_calls,
-				    (unsigned long long)v[i].requests,
-				    (unsigned long long)v[i].failures);
+		evbuffer_add_printf(
+		    out,
+		    ",\"changes\":%llu,\"active_calls\":%llu,\"requests\":%llu,"
+		    "\"failures\":%llu,\"members\":[",
+		    (unsigned long long)v[i].changes, (unsigned long long)v[i].active_calls,
+		    (unsigned long long)v[i].requests, (unsigned long long)v[i].failures);
 		for (unsigned k = 0; k < v[i].n_members; k++) {
 			const struct cluster_member_view *m = &v[i].m[k];
 			evbuffer_add_printf(out, "%s{\"address\":", k ? "," : "");
@@ -148,31 +148,32 @@ void admin_nodes_metrics(void *arg, struct evbuffer *out)
 	struct cluster *c = arg;
 	struct cluster_stats s;
 	cluster_get_stats(c, &s);
-	evbuffer_add_printf(out,
-			    "# HELP sipproxy_node_changes_total HA changes of SIP Server nodes.\n"
-			    "# TYPE sipproxy_node_changes_total counter\n"
-			    "sipproxy_node_changes_total %llu\n"
-			    "# HELP sipproxy_node_takeovers_total Primaries found by a request "
-			    "from the member.\n"
-			    "# TYPE sipproxy_node_takeovers_total counter\n"
-			    "sipproxy_node_takeovers_total %llu\n"
-			    "# HELP sipproxy_probes_total OPTIONS probes sent.\n"
-			    "# TYPE sipproxy_probes_total counter\n"
-			    "sipproxy_probes_total %llu\n"
-			    "# HELP sipproxy_probe_timeouts_total OPTIONS probes not answered.\n"
-			    "# TYPE sipproxy_probe_timeouts_total counter\n"
-			    "sipproxy_probe_timeouts_total %llu\n"
-			    "# HELP sipproxy_passive_failures_total Requests a member failed.\n"
-			    "# TYPE sipproxy_passive_failures_total counter\n"
-			    "sipproxy_passive_failures_total %llu\n"
-			    "# HELP sipproxy_reloads_total Cluster definitions applied / rejected.\n"
-			    "# TYPE sipproxy_reloads_total counter\n"
-			    "sipproxy_reloads_total{result=\"applied\"} %llu\n"
-			    "sipproxy_reloads_total{result=\"rejected\"} %llu\n",
-			    (unsigned long long)s.changes, (unsigned long long)s.takeovers,
-			    (unsigned long long)s.probes, (unsigned long long)s.probe_timeouts,
-			    (unsigned long long)s.passive_failures, (unsigned long long)s.reloads,
-			    (unsigned long long)s.reload_errors);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP sipproxy_node_changes_total HA changes of SIP Server nodes.\n"
+	    "# TYPE sipproxy_node_changes_total counter\n"
+	    "sipproxy_node_changes_total %llu\n"
+	    "# HELP sipproxy_node_takeovers_total Primaries found by a request "
+	    "from the member.\n"
+	    "# TYPE sipproxy_node_takeovers_total counter\n"
+	    "sipproxy_node_takeovers_total %llu\n"
+	    "# HELP sipproxy_probes_total OPTIONS probes sent.\n"
+	    "# TYPE sipproxy_probes_total counter\n"
+	    "sipproxy_probes_total %llu\n"
+	    "# HELP sipproxy_probe_timeouts_total OPTIONS probes not answered.\n"
+	    "# TYPE sipproxy_probe_timeouts_total counter\n"
+	    "sipproxy_probe_timeouts_total %llu\n"
+	    "# HELP sipproxy_passive_failures_total Requests a member failed.\n"
+	    "# TYPE sipproxy_passive_failures_total counter\n"
+	    "sipproxy_passive_failures_total %llu\n"
+	    "# HELP sipproxy_reloads_total Cluster definitions applied / rejected.\n"
+	    "# TYPE sipproxy_reloads_total counter\n"
+	    "sipproxy_reloads_total{result=\"applied\"} %llu\n"
+	    "sipproxy_reloads_total{result=\"rejected\"} %llu\n",
+	    (unsigned long long)s.changes, (unsigned long long)s.takeovers,
+	    (unsigned long long)s.probes, (unsigned long long)s.probe_timeouts,
+	    (unsigned long long)s.passive_failures, (unsigned long long)s.reloads,
+	    (unsigned long long)s.reload_errors);
 	size_t cap = cluster_node_count(c) + 1;
 	struct cluster_node_view *v = calloc(cap, sizeof(*v));
 	if (!v)

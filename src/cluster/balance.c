@@ -6,7 +6,6 @@
  * of a node that leaves move). */
 #include "cluster/cluster_internal.h"
 
-
 /* 64-bit FNV-1a of key mixed with the node name, finished with a
  * splitmix64 step: the rendezvous score of key on node. */
 static uint64_t score(struct str key, const char *node)

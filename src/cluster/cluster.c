@@ -105,8 +105,7 @@ void cluster_node_changed(struct cnode *n)
 	int t = ha_target(&n->ha);
 	const char *state = n->ha.manual_out ? "taken-out" : ha_state_name(n->ha.state);
 	if (n->ha.state == HA_OUT && !n->ha.manual_out)
-		LOG_WARN("ha_pair_unavailable", "node=%s reason=\"%s\"", n->cfg.name,
-			 n->ha.reason);
+		LOG_WARN("ha_pair_unavailable", "node=%s reason=\"%s\"", n->cfg.name, n->ha.reason);
 	else
 		LOG_INFO("node_state", "node=%s state=%s target=%s reason=\"%s\"", n->cfg.name,
 			 state, t >= 0 ? n->member_text[t] : "none", n->ha.reason);
@@ -272,8 +271,9 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 		if (c->started && !timer_pending(&c->nodes[i]->probe_timer) &&
 		    !c->nodes[i]->probe[0] && !c->nodes[i]->probe[1])
 			cluster_probe_start(c->nodes[i], 0);
-	LOG_INFO("cluster", "nodes=%zu added=%zu kept=%zu removed=%zu proxies=%zu sbcs=%zu "
-			    "geo=%s",
+	LOG_INFO("cluster",
+		 "nodes=%zu added=%zu kept=%zu removed=%zu proxies=%zu sbcs=%zu "
+		 "geo=%s",
 		 c->n_nodes, added, kept, removed, cfg->n_proxies, c->n_sbcs,
 		 cfg->geo_location[0] ? cfg->geo_location : "(none)");
 	return 0;

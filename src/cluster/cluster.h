@@ -30,9 +30,9 @@ struct cluster_stats {
 
 /* One node as /nodes and sipproxyctl show it. */
 struct cluster_member_view {
-	char addr[64];	   /* transport:ip:port */
-	const char *role;  /* "primary", "backup" or "unknown" */
-	int last_status;   /* last probe answer; 0 none yet, -1 no answer */
+	char addr[64];	      /* transport:ip:port */
+	const char *role;     /* "primary", "backup" or "unknown" */
+	int last_status;      /* last probe answer; 0 none yet, -1 no answer */
 	int64_t probe_ago_ms; /* since its last probe was sent, -1 never */
 	uint32_t rtt_ms;
 };

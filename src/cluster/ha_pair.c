@@ -90,8 +90,8 @@ bool ha_probe_result(struct ha_pair *h, unsigned m, int status, const struct cfg
 	return false;
 }
 
-bool ha_failed(struct ha_pair *h, unsigned m, enum ha_failure why, bool probing_on,
-	       uint64_t now_ms, int64_t wall)
+bool ha_failed(struct ha_pair *h, unsigned m, enum ha_failure why, bool probing_on, uint64_t now_ms,
+	       int64_t wall)
 {
 	if (m >= h->n_members || h->state != HA_ACTIVE || m != h->primary)
 		return false;

@@ -35,10 +35,10 @@ struct ha_pair {
 	unsigned misses; /* probes in a row without an active answer, UNKNOWN/OUT */
 	bool manual_out; /* taken out by an operator (sipproxyctl node NAME out) */
 	struct ha_member m[2];
-	uint64_t since_ms; /* of the current state, on the layer's clock */
+	uint64_t since_ms;  /* of the current state, on the layer's clock */
 	int64_t since_wall; /* the same, seconds since the Unix epoch */
-	char reason[96];   /* of the last change */
-	uint64_t changes;  /* count of changes */
+	char reason[96];    /* of the last change */
+	uint64_t changes;   /* count of changes */
 };
 
 /* Reasons a member counts as failed. */
@@ -51,8 +51,8 @@ void ha_init(struct ha_pair *h, unsigned n_members, uint64_t now_ms, int64_t wal
 bool ha_probe_result(struct ha_pair *h, unsigned m, int status, const struct cfg_codes *active,
 		     bool probing_on, uint64_t now_ms, int64_t wall);
 /* Passive detection: a request to member m failed. */
-bool ha_failed(struct ha_pair *h, unsigned m, enum ha_failure why, bool probing_on,
-	       uint64_t now_ms, int64_t wall);
+bool ha_failed(struct ha_pair *h, unsigned m, enum ha_failure why, bool probing_on, uint64_t now_ms,
+	       int64_t wall);
 /* A request came from member m: it is the active one (a backup's request
  * means it took over). */
 bool ha_request_from(struct ha_pair *h, unsigned m, uint64_t now_ms, int64_t wall);

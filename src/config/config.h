@@ -101,14 +101,14 @@ struct config {
 	size_t n_sbcs;
 	enum cfg_balance balance;
 	char active_codes_text[128];
-	struct cfg_codes active_codes;	  /* probe answers that mean "this member is active" */
-	unsigned no_response_timeout_ms;  /* passive detection; 0 = Timer B/F only */
-	struct cfg_strlist remote_dcs;	  /* other data centers, in order; empty = all */
-	bool forward_remote;		  /* no local node in service: other data centers */
-	unsigned retry_after;		  /* s, in the 503 when no node is in service */
-	unsigned overload_dialog_rate;	  /* new INVITEs per second; 0 = no limit */
-	unsigned sip_ip_tos;		  /* IP TOS / traffic class of SIP packets */
-	bool resolve_host;		  /* Via carries the resolved IP, not the host name */
+	struct cfg_codes active_codes;	 /* probe answers that mean "this member is active" */
+	unsigned no_response_timeout_ms; /* passive detection; 0 = Timer B/F only */
+	struct cfg_strlist remote_dcs;	 /* other data centers, in order; empty = all */
+	bool forward_remote;		 /* no local node in service: other data centers */
+	unsigned retry_after;		 /* s, in the 503 when no node is in service */
+	unsigned overload_dialog_rate;	 /* new INVITEs per second; 0 = no limit */
+	unsigned sip_ip_tos;		 /* IP TOS / traffic class of SIP packets */
+	bool resolve_host;		 /* Via carries the resolved IP, not the host name */
 
 	/* sip: timers (ms) and limits */
 	uint32_t t1_ms, t2_ms, t4_ms, timer_c_ms;

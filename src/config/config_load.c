@@ -3,7 +3,8 @@
  * are errors (typos must not silently fall back to a default), dispatches each
  * to the option table or a list loader, then checks this proxy against the
  * cluster definition (or adds it as the only proxy) and derives the
- * listeners. The cluster definition is usually its own file, @include'd. Nothing is printed; errors go to err. */
+ * listeners. The cluster definition is usually its own file, @include'd. Nothing is printed; errors
+ * go to err. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -244,7 +245,8 @@ static int parse_codes(struct config *cfg, const config_t *cf, struct cfg_err *e
 			p = end;
 		}
 		if (lo < 100 || hi > 699 || lo > hi)
-			return cfg_fail(e, s, key, "%ld-%ld is not a range of status codes", lo, hi);
+			return cfg_fail(e, s, key, "%ld-%ld is not a range of status codes", lo,
+					hi);
 		if (lo <= 503 && hi >= 503)
 			return cfg_fail(e, s, key, "503 cannot mean active (a backup answers 503)");
 		if (c->n == CFG_MAX_CODE_RANGES)
@@ -365,8 +367,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	return config_load_as(path, NULL, cfg, err, errlen);
 }
 
-int config_load_as(const char *path, const char *name, struct config *cfg, char *err,
-		   size_t errlen)
+int config_load_as(const char *path, const char *name, struct config *cfg, char *err, size_t errlen)
 {
 	if (!path || !cfg) {
 		if (err && errlen)
@@ -406,9 +407,8 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 	config_t cf;
 	config_init(&cf);
 	int ok = config_read_string(&cf, text) == CONFIG_TRUE;
-	int rc =
-	    load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", NULL, cfg, err,
-			errlen);
+	int rc = load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", NULL, cfg, err,
+			     errlen);
 	config_destroy(&cf);
 	return rc;
 }

@@ -26,12 +26,9 @@ static const struct cfg_choice log_targets[] = {
 };
 
 static const struct cfg_choice balance_choices[] = {
-    {"round-robin", CFG_BALANCE_ROUND_ROBIN},
-    {"weighted", CFG_BALANCE_WEIGHTED},
-    {"least-calls", CFG_BALANCE_LEAST_CALLS},
-    {"hash-call-id", CFG_BALANCE_HASH_CALL_ID},
-    {"hash-from-user", CFG_BALANCE_HASH_FROM_USER},
-    {NULL, 0},
+    {"round-robin", CFG_BALANCE_ROUND_ROBIN},	    {"weighted", CFG_BALANCE_WEIGHTED},
+    {"least-calls", CFG_BALANCE_LEAST_CALLS},	    {"hash-call-id", CFG_BALANCE_HASH_CALL_ID},
+    {"hash-from-user", CFG_BALANCE_HASH_FROM_USER}, {NULL, 0},
 };
 
 /* Only the transports the proxy implements today; tls/ws slot in here later. */

@@ -22,7 +22,7 @@
 #define PROXY_FLOW_TOKEN_MAX 96 /* hex of the largest token, with its NUL */
 /* Our Record-Route's parameter naming the dialog's SIP Server node. */
 #define PROXY_RR_NODE_PARAM "sn"
-#define PROXY_MAX_DESTS	     (RESOLVER_MAX_TARGETS + 1)
+#define PROXY_MAX_DESTS	    (RESOLVER_MAX_TARGETS + 1)
 
 struct proxy {
 	struct event_base *base;
@@ -40,7 +40,7 @@ struct proxy {
 		bool started;
 		uint64_t tokens; /* x1000 */
 		uint64_t last_ms;
-	} overload; /* overload.c */
+	} overload;				    /* overload.c */
 	uint64_t branch_seq;			    /* makes every branch id unique */
 	char branch_prefix[8];			    /* random per process: unique across restarts */
 	unsigned char flow_key[PROXY_FLOW_KEY_LEN]; /* flow token MAC key (flow.c) */
@@ -138,15 +138,15 @@ struct proxy_ctx {
 	struct txn_server *st; /* NULL once ended or once the transaction is gone */
 	struct sip_msg *req;   /* owned by st */
 	bool trusted;
-	bool path_trusted; /* sent by a configured SBC (RFC 3327 Path kept) */
-	bool final_sent;   /* a final response went upstream */
-	bool cancelled;	   /* CANCEL received (§16.10) */
-	bool starting;	   /* inside a q-group start: no finishing yet */
-	bool no_server;	   /* our own 503: no SIP Server in service or overload */
-	unsigned retry_after; /* its Retry-After (0 = none) */
+	bool path_trusted;		 /* sent by a configured SBC (RFC 3327 Path kept) */
+	bool final_sent;		 /* a final response went upstream */
+	bool cancelled;			 /* CANCEL received (§16.10) */
+	bool starting;			 /* inside a q-group start: no finishing yet */
+	bool no_server;			 /* our own 503: no SIP Server in service or overload */
+	unsigned retry_after;		 /* its Retry-After (0 = none) */
 	struct proxy_node_ref from_node; /* a request from a SIP Server member: its node */
-	unsigned holds;	   /* callbacks in progress on it */
-	bool ended;	   /* freed when holds drops to 0 */
+	unsigned holds;			 /* callbacks in progress on it */
+	bool ended;			 /* freed when holds drops to 0 */
 	unsigned n_branches;
 	struct proxy_branch *branch[PROXY_MAX_BRANCHES]; /* allocated as started */
 	struct route_plan plan;		 /* §16.4/§16.5 decisions, pointing into req */

@@ -81,15 +81,15 @@ struct proxy_uac *proxy_uac_options(struct proxy *p, const struct tp_dest *dest,
 			       "Content-Length: 0\r\n\r\n",
 			       target, tr, tp_proto_name(dest->proto), l->host, l->port, branch,
 			       l->host, l->port, tag, target, tr, callid, l->host)
-		     : -1;
+		    : -1;
 	if (n <= 0 || n >= 1024) {
 		free(buf);
 		free(u);
 		return NULL;
 	}
 	u->sent_ms = txn_layer_now(p->txn);
-	u->ct = txn_client_send(p->txn, dest, SIP_METHOD_OPTIONS, str_cstr(branch), buf,
-				(size_t)n, u);
+	u->ct =
+	    txn_client_send(p->txn, dest, SIP_METHOD_OPTIONS, str_cstr(branch), buf, (size_t)n, u);
 	if (!u->ct) {
 		free(u);
 		return NULL;
