@@ -229,8 +229,7 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 			ha_init(&n->ha, nm, now, wall_now());
 			added++;
 		}
-		n->cfg = *nc;
-		fresh[nf++] = n;
+		fresh[nf++] = n; /* its cfg is set on commit: a kept node is live */
 		for (unsigned k = 0; k < nm; k++)
 			trusted[nt++] = m[k].addr;
 	}
@@ -257,6 +256,8 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 			node_free(c->nodes[k]);
 			removed++;
 		}
+	for (size_t i = 0; i < nf; i++)
+		fresh[i]->cfg = cfg->nodes[i];
 	memcpy(c->nodes, fresh, nf * sizeof(fresh[0]));
 	c->n_nodes = nf;
 	memcpy(c->trusted, trusted, nt * sizeof(trusted[0]));

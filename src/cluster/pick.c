@@ -35,15 +35,16 @@ static int pick_dialog(struct proxy_pick *q, struct cnode *n)
 		t = 1 - t;
 	}
 	fill(q, n, t);
-	if (q->req->method == SIP_METHOD_BYE && n->active_calls)
+	/* A BYE ends one of the node's calls; its retry is the same BYE. */
+	if (q->req->method == SIP_METHOD_BYE && !q->failed && n->active_calls)
 		n->active_calls--;
 	return 0;
 }
 
-/* May n take this new request? good: only with its primary known. The
- * member that just failed this request is never tried again; its pair's
- * other member is (the pair's new primary, or the best guess while probing
- * finds out). */
+/* May n take this new request? good: its primary is known. A retry never
+ * goes back to the member that just failed; the failed node's other member
+ * counts like any node in its state: its new primary is known good, a guess
+ * while the pair is in doubt is a last resort. */
 static bool usable(const struct cnode *n, const struct proxy_pick *q, bool good)
 {
 	int t = ha_target(&n->ha);
@@ -67,7 +68,9 @@ static struct cnode *owner_node(struct cluster *c, const struct proxy_pick *q)
 				  sizeof(name)))
 		return NULL;
 	struct cnode *n = cluster_node_by_name(c, str_cstr(name));
-	return n && usable(n, q, false) ? n : NULL;
+	/* A retry stays on the owner only at a known primary: else another
+	 * node known good comes first. */
+	return n && usable(n, q, q->failed != NULL) ? n : NULL;
 }
 
 static size_t candidates(struct cluster *c, const struct proxy_pick *q, int tier, bool good,

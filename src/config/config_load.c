@@ -180,15 +180,15 @@ static int check_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
 				cfg->name);
 	const config_setting_t *own = cf ? config_lookup(cf, "proxy.sip-address") : NULL;
 	if (own) {
-		if (!same_ip(cfg->sip_address, me->sip_address))
+		/* A host name in the entry is what the others use to reach us; the
+		 * address we listen on is proxy.sip-address (no DNS at load). */
+		if (cfg_is_ip(me->sip_address) && !same_ip(cfg->sip_address, me->sip_address))
 			return cfg_fail(e, own, "proxy.sip-address",
 					"%s is not the address of \"%s\" in cluster.proxies (%s); "
 					"refusing to start",
 					cfg->sip_address, me->name, me->sip_address);
 	} else {
-		unsigned char a[16];
-		if (inet_pton(AF_INET, me->sip_address, a) != 1 &&
-		    inet_pton(AF_INET6, me->sip_address, a) != 1)
+		if (!cfg_is_ip(me->sip_address))
 			return cfg_fail(e, list, "proxy.sip-address",
 					"\"%s\" is a host name in cluster.proxies; set the "
 					"numeric address to listen on",

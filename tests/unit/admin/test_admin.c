@@ -1,28 +1,11 @@
-/* test_admin.c — the admin endpoint: a real evhttp server on 127.0.0.1 (port
- * 0: the kernel picks, admin_port reads it back) fed by fake getters with known
- * numbers, fetched with a plain socket client on the same loop; checks /health,
- * /metrics (Prometheus text format 0.0.4), 404, 405, draining and added routes;
- * and the /registrations page over an in-memory store (each binding's owner
- * proxy and SIP Server node). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+/* test_admin.c — the admin endpoint: a real evhttp server on 127.0.0.1
+ * (admin_test.h) fed by fake getters with known numbers; checks /health,
+ * /metrics (Prometheus text format 0.0.4), 404, 405, draining, added pages
+ * and POST actions (exact and prefix paths, 405 with Allow either way); and
+ * the /registrations page over an in-memory store (each binding's owner
+ * proxy and SIP Server node). The cluster's /nodes: test_admin_nodes.c. */
+#include "admin_test.h"
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
-#include "admin/admin.h"
 #include "admin/registrations.h"
 #include "registrar/registrar.h"
 #include "store/store.h"
@@ -62,92 +45,22 @@ static void fake_tp_stats(void *arg, struct tp_stats *out)
 	out->stun_dropped = 20;
 }
 
-struct fixture {
-	struct event_base *base;
-	struct admin *admin;
-	uint16_t port; /* where the admin endpoint listens */
-	char resp[65536];
-	int status;
-	const char *body;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->base = event_base_new();
-	assert_non_null(f->base);
 	struct admin_sources src = {
 	    .proxy_stats = fake_proxy_stats,
 	    .tp_stats = fake_tp_stats,
 	    .name = "sipproxy-\"t\"",
 	    .start_time = time(NULL) - 42,
 	};
-	f->admin = admin_new(f->base, "127.0.0.1", 0, &src);
-	assert_non_null(f->admin);
-	f->port = admin_port(f->admin);
-	assert_true(f->port != 0);
-	*state = f;
+	*state = admin_test_open(&src);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	admin_free(f->admin);
-	event_base_free(f->base);
-	free(f);
+	admin_test_close(*state);
 	return 0;
-}
-
-/* Sends one raw HTTP/1.0 request and runs the loop until the server closes. */
-static void http_raw(struct fixture *f, const char *request)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(f->port)};
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(send(fd, request, strlen(request), 0), (ssize_t)strlen(request));
-	size_t got = 0;
-	bool closed = false;
-	/* Iteration cap only guards against a hang; it is not a timing check. */
-	for (int i = 0; i < 10000 && !closed; i++) {
-		event_base_loop(f->base, EVLOOP_NONBLOCK);
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 5) <= 0)
-			continue;
-		ssize_t n = recv(fd, f->resp + got, sizeof(f->resp) - 1 - got, 0);
-		if (n <= 0)
-			closed = true;
-		else
-			got += (size_t)n;
-	}
-	close(fd);
-	assert_true(closed);
-	f->resp[got] = '\0';
-	f->status = 0;
-	sscanf(f->resp, "HTTP/1.%*d %d", &f->status);
-	char *sep = strstr(f->resp, "\r\n\r\n");
-	f->body = sep ? sep + 4 : "";
-}
-
-static void http_get(struct fixture *f, const char *path)
-{
-	char req[256];
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-	http_raw(f, req);
-}
-
-/* line must appear as a whole line of text. */
-static void assert_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	for (const char *p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return;
-	print_error("line not found: %s\n", line);
-	fail();
 }
 
 static void test_health(void **state)
@@ -300,6 +213,103 @@ static void test_route_add(void **state)
 	assert_string_equal(f->body, "path=/registrations query=aor=sip%3Aalice%40example.com\n");
 }
 
+/* Actions are POSTs: a GET on one is 405 with Allow: POST (RFC 9110
+ * §15.5.6), as a POST on a page is 405 with Allow: GET. */
+static void test_action_routing(void **state)
+{
+	struct fixture *f = *state;
+	int calls = 0;
+	assert_int_equal(admin_action_add(f->admin, "/reload", page_echo, &calls), 0);
+	http_post(f, "/reload");
+	assert_int_equal(f->status, 200);
+	assert_string_equal(f->body, "path=/reload query=(none)\n");
+	assert_non_null(strstr(f->resp, "Cache-Control: no-store"));
+	http_get(f, "/reload");
+	assert_int_equal(f->status, 405);
+	assert_true(http_has_header(f, "Allow: POST"));
+	http_post(f, "/metrics");
+	assert_int_equal(f->status, 405);
+	assert_true(http_has_header(f, "Allow: GET"));
+	http_raw(f, "PUT /reload HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->status, 405);
+	assert_true(http_has_header(f, "Allow: POST"));
+	assert_int_equal(calls, 1);
+	/* Exact paths only: nothing under it, nothing longer. */
+	http_post(f, "/reload/now");
+	assert_int_equal(f->status, 404);
+	http_post(f, "/reloadx");
+	assert_int_equal(f->status, 404);
+	assert_int_equal(calls, 1);
+	/* A path is a page or an action, once. */
+	assert_int_equal(admin_action_add(f->admin, "/reload", page_echo, &calls), -1);
+	assert_int_equal(admin_action_add(f->admin, "/health", page_echo, &calls), -1);
+	assert_int_equal(admin_route_add(f->admin, "/reload", page_echo, &calls), -1);
+	assert_int_equal(admin_action_add(f->admin, "relative", page_echo, &calls), -1);
+	assert_int_equal(admin_action_add(f->admin, "/x", NULL, &calls), -1);
+}
+
+/* A path ending in '/' takes every path under it (not itself without the
+ * slash); the handler sees the whole path and the query. */
+static void test_action_prefix(void **state)
+{
+	struct fixture *f = *state;
+	int calls = 0;
+	assert_int_equal(admin_action_add(f->admin, "/things/", page_echo, &calls), 0);
+	http_post(f, "/things/t1/out?now=1");
+	assert_int_equal(f->status, 200);
+	assert_string_equal(f->body, "path=/things/t1/out query=now=1\n");
+	http_post(f, "/things/");
+	assert_int_equal(f->status, 200);
+	http_post(f, "/things");
+	assert_int_equal(f->status, 404);
+	http_post(f, "/thingsx/t1");
+	assert_int_equal(f->status, 404);
+	http_get(f, "/things/t1/in");
+	assert_int_equal(f->status, 405);
+	assert_true(http_has_header(f, "Allow: POST"));
+	assert_int_equal(calls, 2);
+	/* "/" alone is an exact path, not a prefix of everything. */
+	assert_int_equal(admin_route_add(f->admin, "/", page_echo, &calls), 0);
+	http_get(f, "/nope");
+	assert_int_equal(f->status, 404);
+	http_get(f, "/");
+	assert_int_equal(f->status, 200);
+}
+
+static int status_of_query(void *arg, const char *path, const char *query, struct evbuffer *out,
+			   const char **content_type)
+{
+	(void)arg;
+	(void)path;
+	evbuffer_add_printf(out, "as asked\n");
+	return query ? atoi(query) : 200;
+}
+
+/* The handler's status goes out as it is (an impossible one as 500); the
+ * table has room for 16 paths. */
+static void test_action_status_and_table(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(admin_action_add(f->admin, "/s", status_of_query, NULL), 0);
+	http_post(f, "/s?404");
+	assert_int_equal(f->status, 404);
+	assert_string_equal(f->body, "as asked\n");
+	http_post(f, "/s?400");
+	assert_int_equal(f->status, 400);
+	http_post(f, "/s?409");
+	assert_int_equal(f->status, 409);
+	http_post(f, "/s?42");
+	assert_int_equal(f->status, 500);
+	int added = 3; /* /health, /metrics, /s */
+	char path[32];
+	for (int i = 0; added < 16; i++, added++) {
+		snprintf(path, sizeof(path), "/a%d", i);
+		assert_int_equal(admin_action_add(f->admin, path, status_of_query, NULL), 0);
+	}
+	assert_int_equal(admin_action_add(f->admin, "/one-too-many", status_of_query, NULL), -1);
+	assert_int_equal(admin_route_add(f->admin, "/one-too-many", status_of_query, NULL), -1);
+}
+
 static void test_garbage_request(void **state)
 {
 	struct fixture *f = *state;
@@ -380,6 +390,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_route_add, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_action_routing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_action_prefix, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_action_status_and_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_request, setup, teardown),
 	    cmocka_unit_test(test_registrations_node),
 	};

@@ -1,6 +1,9 @@
 /* test_config.c — the configuration loader: etc/sipproxy.conf loads with the
  * expected values, the embedded defaults, every class of error names the right
- * FILE:LINE: KEY, and docs/config.md matches what the tables generate. */
+ * FILE:LINE: KEY, the cluster issue's options (balance, active-codes with its
+ * 503 rule, timeouts, data centers, per-node weight/oos-check/oos-force) with
+ * their ranges and defaults, and docs/config.md matches what the tables
+ * generate. This proxy's identity and @include: test_config_identity.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -283,22 +286,165 @@ static void test_unknown_transport(void **state)
 		     "t.conf:1: proxy.transports: at least one transport is needed");
 }
 
-/* Seed: proxy.name must appear in cluster.proxies; it is added when absent. */
-static void test_self_added_to_proxies(void **state)
+/* The cluster issue's options, as the table defaults them. */
+static void test_cluster_option_defaults(void **state)
 {
 	(void)state;
-	assert_int_equal(
-	    load("proxy = { name = \"me\"; sip-address = \"10.0.0.1\"; sip-port = 5070;"
-		 " geo-location = \"dc2\"; };\n"
-		 "cluster = { proxies = ( { name = \"peer\"; sip-address = "
-		 "\"peer.example.com\"; } ); };\n"),
-	    0);
-	assert_int_equal(cfg_buf.n_proxies, 2);
-	assert_string_equal(cfg_buf.proxies[0].name, "peer");
-	assert_string_equal(cfg_buf.proxies[1].name, "me");
-	assert_string_equal(cfg_buf.proxies[1].sip_address, "10.0.0.1");
-	assert_int_equal(cfg_buf.proxies[1].sip_port, 5070);
-	assert_string_equal(cfg_buf.proxies[1].geo_location, "dc2");
+	struct config *c = &cfg_buf;
+	config_defaults(c);
+	assert_int_equal(c->balance, CFG_BALANCE_ROUND_ROBIN);
+	assert_string_equal(c->active_codes_text, "200-299");
+	assert_int_equal(c->active_codes.n, 1);
+	assert_int_equal(c->active_codes.lo[0], 200);
+	assert_int_equal(c->active_codes.hi[0], 299);
+	assert_int_equal(c->no_response_timeout_ms, 2000);
+	assert_int_equal(c->remote_dcs.n, 0);
+	assert_true(c->forward_remote);
+	assert_int_equal(c->retry_after, 5);
+	assert_int_equal(c->overload_dialog_rate, 0);
+	assert_int_equal(c->sip_ip_tos, 0);
+	assert_false(c->resolve_host);
+	/* Per node: weight 1, oos-check 5 s, oos-force 5 s. */
+	assert_int_equal(load("cluster = { sip-servers = ( { name = \"a\";"
+			      " sip-address = \"1.1.1.1\"; } ); };\n"),
+			 0);
+	assert_int_equal(cfg_buf.nodes[0].weight, 1);
+	assert_int_equal(cfg_buf.nodes[0].oos_check, 5);
+	assert_int_equal(cfg_buf.nodes[0].oos_force, 5);
+	assert_int_equal(cfg_buf.nodes[0].backup_sip_port, 0);
+}
+
+static void test_cluster_option_values(void **state)
+{
+	(void)state;
+	assert_int_equal(load("proxy = { overload-ctrl-dialog-rate = 250; sip-ip-tos = 184;"
+			      " resolve-host = true; };\n"
+			      "cluster = { balance = \"weighted\"; no-response-timeout = 0;\n"
+			      "  remote-dcs = [ \"DC3\", \"dc2\" ]; forward-remote = false;"
+			      " retry-after = 0;\n"
+			      "  sip-servers = ( { name = \"a\"; sip-address = \"1.1.1.1\";"
+			      " weight = 1000; oos-check = 0; oos-force = 32; },\n"
+			      "  { name = \"b\"; sip-address = \"1.1.1.2\"; oos-check = 300;"
+			      " oos-force = 1; } ); };\n"),
+			 0);
+	struct config *c = &cfg_buf;
+	assert_int_equal(c->overload_dialog_rate, 250);
+	assert_int_equal(c->sip_ip_tos, 184);
+	assert_true(c->resolve_host);
+	assert_int_equal(c->balance, CFG_BALANCE_WEIGHTED);
+	assert_int_equal(c->no_response_timeout_ms, 0);
+	assert_int_equal(c->remote_dcs.n, 2);
+	assert_string_equal(c->remote_dcs.v[0], "dc3"); /* lower-cased */
+	assert_string_equal(c->remote_dcs.v[1], "dc2");
+	assert_false(c->forward_remote);
+	assert_int_equal(c->retry_after, 0);
+	assert_int_equal(c->nodes[0].weight, 1000);
+	assert_int_equal(c->nodes[0].oos_check, 0); /* probing off */
+	assert_int_equal(c->nodes[0].oos_force, 32);
+	assert_int_equal(c->nodes[1].oos_check, 300);
+	assert_int_equal(c->nodes[1].oos_force, 1);
+	/* Every balance name. */
+	static const struct {
+		const char *name;
+		enum cfg_balance v;
+	} names[] = {
+	    {"round-robin", CFG_BALANCE_ROUND_ROBIN},
+	    {"weighted", CFG_BALANCE_WEIGHTED},
+	    {"least-calls", CFG_BALANCE_LEAST_CALLS},
+	    {"hash-call-id", CFG_BALANCE_HASH_CALL_ID},
+	    {"hash-from-user", CFG_BALANCE_HASH_FROM_USER},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "cluster = { balance = \"%s\"; };\n", names[i].name);
+		assert_int_equal(load(text), 0);
+		assert_int_equal(cfg_buf.balance, names[i].v);
+	}
+}
+
+static void test_cluster_option_ranges(void **state)
+{
+	(void)state;
+	expect_error("cluster = {\n balance = \"random\";\n};\n",
+		     "t.conf:2: cluster.balance: unknown value \"random\" (expected one of: "
+		     "round-robin, weighted, least-calls, hash-call-id, hash-from-user)");
+	expect_error("cluster = { sip-servers = (\n { name = \"a\"; sip-address = \"1.1.1.1\";\n"
+		     "   oos-check = 301; }\n); };\n",
+		     "t.conf:3: cluster.sip-servers[0].oos-check: 301 is out of range (0..300)");
+	expect_error("cluster = { sip-servers = (\n { name = \"a\"; sip-address = \"1.1.1.1\";\n"
+		     "   oos-force = 0; }\n); };\n",
+		     "t.conf:3: cluster.sip-servers[0].oos-force: 0 is out of range (1..32)");
+	expect_error("cluster = { sip-servers = (\n { name = \"a\"; sip-address = \"1.1.1.1\";\n"
+		     "   oos-force = 33; }\n); };\n",
+		     "t.conf:3: cluster.sip-servers[0].oos-force: 33 is out of range (1..32)");
+	expect_error("cluster = { sip-servers = (\n { name = \"a\"; sip-address = \"1.1.1.1\";\n"
+		     "   weight = 0; }\n); };\n",
+		     "t.conf:3: cluster.sip-servers[0].weight: 0 is out of range (1..1000)");
+	expect_error("cluster = { no-response-timeout = 32001; };\n",
+		     "t.conf:1: cluster.no-response-timeout: 32001 is out of range (0..32000)");
+	expect_error("cluster = { retry-after = 3601; };\n",
+		     "t.conf:1: cluster.retry-after: 3601 is out of range (0..3600)");
+	expect_error("cluster = { forward-remote = 0; };\n",
+		     "t.conf:1: cluster.forward-remote: must be true or false");
+	expect_error("cluster = {\n remote-dcs = [ \"dc 1\" ];\n};\n",
+		     "t.conf:2: cluster.remote-dcs: \"dc 1\" is not a domain name");
+	expect_error("cluster = { remote-dcs = \"dc1\"; };\n",
+		     "t.conf:1: cluster.remote-dcs: must be an array of strings [ \"a\", \"b\" ]");
+	expect_error("proxy = { sip-ip-tos = 256; };\n",
+		     "t.conf:1: proxy.sip-ip-tos: 256 is out of range (0..255)");
+	expect_error("proxy = { overload-ctrl-dialog-rate = -1; };\n",
+		     "t.conf:1: proxy.overload-ctrl-dialog-rate: -1 is out of range (0..1000000)");
+	expect_error("proxy = { resolve-host = \"yes\"; };\n",
+		     "t.conf:1: proxy.resolve-host: must be true or false");
+}
+
+/* cluster.active-codes: the OPTIONS answers that mean "active", as codes
+ * and ranges; a 503 (a backup's answer) can never be one of them. */
+static void test_active_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(load("cluster = { active-codes = \"200-299, 405,488-489\"; };\n"), 0);
+	const struct cfg_codes *k = &cfg_buf.active_codes;
+	assert_int_equal(k->n, 3);
+	assert_int_equal(k->lo[1], 405);
+	assert_int_equal(k->hi[1], 405);
+	assert_int_equal(k->lo[2], 488);
+	assert_int_equal(k->hi[2], 489);
+	assert_true(cfg_codes_match(k, 200));
+	assert_true(cfg_codes_match(k, 299));
+	assert_true(cfg_codes_match(k, 405));
+	assert_true(cfg_codes_match(k, 489));
+	assert_false(cfg_codes_match(k, 300));
+	assert_false(cfg_codes_match(k, 404));
+	assert_false(cfg_codes_match(k, 503));
+	assert_false(cfg_codes_match(k, 0));
+	assert_int_equal(load("cluster = { active-codes = \"200\"; };\n"), 0);
+	assert_true(cfg_codes_match(&cfg_buf.active_codes, 200));
+	assert_false(cfg_codes_match(&cfg_buf.active_codes, 202));
+
+	expect_error("cluster = {\n active-codes = \"503\";\n};\n",
+		     "t.conf:2: cluster.active-codes: 503 cannot mean active (a backup answers "
+		     "503)");
+	expect_error("cluster = { active-codes = \"200-299,500-599\"; };\n",
+		     "t.conf:1: cluster.active-codes: 503 cannot mean active (a backup answers "
+		     "503)");
+	expect_error("cluster = { active-codes = \"ok\"; };\n",
+		     "t.conf:1: cluster.active-codes: \"ok\": expected codes like 200-299,405");
+	expect_error("cluster = { active-codes = \"200;405\"; };\n",
+		     "t.conf:1: cluster.active-codes: \"200;405\": expected codes like "
+		     "200-299,405");
+	expect_error("cluster = { active-codes = \"200-\"; };\n",
+		     "t.conf:1: cluster.active-codes: \"200-\": range without an end");
+	expect_error("cluster = { active-codes = \"99\"; };\n",
+		     "t.conf:1: cluster.active-codes: 99-99 is not a range of status codes");
+	expect_error("cluster = { active-codes = \"300-200\"; };\n",
+		     "t.conf:1: cluster.active-codes: 300-200 is not a range of status codes");
+	expect_error("cluster = { active-codes = \"200-700\"; };\n",
+		     "t.conf:1: cluster.active-codes: 200-700 is not a range of status codes");
+	expect_error("cluster = { active-codes = \"\"; };\n",
+		     "t.conf:1: cluster.active-codes: empty: no answer would mean active");
+	expect_error("cluster = { active-codes = \"200,201,202,203,204,205,206,207,208\"; };\n",
+		     "t.conf:1: cluster.active-codes: more than 8 ranges");
 }
 
 /* Listeners: sip-address:sip-port per transport, then proxy.listen entries. */
@@ -407,7 +553,10 @@ int main(void)
 	    cmocka_unit_test(test_missing_required),
 	    cmocka_unit_test(test_backup_port_needs_address),
 	    cmocka_unit_test(test_unknown_transport),
-	    cmocka_unit_test(test_self_added_to_proxies),
+	    cmocka_unit_test(test_cluster_option_defaults),
+	    cmocka_unit_test(test_cluster_option_values),
+	    cmocka_unit_test(test_cluster_option_ranges),
+	    cmocka_unit_test(test_active_codes),
 	    cmocka_unit_test(test_listeners_derived),
 	    cmocka_unit_test(test_file_errors),
 	    cmocka_unit_test(test_failed_load_keeps_config),
