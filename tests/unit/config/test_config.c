@@ -66,10 +66,13 @@ static void test_etc_conf_loads(void **state)
 	assert_string_equal(c->nodes[0].name, "sipserver-1");
 	assert_string_equal(c->nodes[0].sip_address, "127.0.0.1");
 	assert_int_equal(c->nodes[0].sip_port, 5090);
-	assert_string_equal(c->nodes[0].backup_sip_address, "");
+	assert_string_equal(c->nodes[0].backup_sip_address, "127.0.0.1");
+	assert_int_equal(c->nodes[0].backup_sip_port, 5092);
 	assert_int_equal(c->nodes[0].transport, TP_UDP);
 	assert_int_equal(c->nodes[0].oos_check, 5);
-	assert_int_equal(c->nodes[0].oos_force, 2);
+	assert_int_equal(c->nodes[0].oos_force, 5);
+	assert_int_equal(c->balance, CFG_BALANCE_ROUND_ROBIN);
+	assert_int_equal(c->no_response_timeout_ms, 2000);
 	/* RFC 3261 §17.1.1.1 T1/T2/T4 and §16.6 step 11 Timer C as in the file. */
 	assert_int_equal(c->t1_ms, 500);
 	assert_int_equal(c->t2_ms, 4000);
@@ -91,7 +94,8 @@ static void test_etc_conf_loads(void **state)
 	assert_int_equal(c->shutdown_timeout, 10);
 }
 
-/* Embedded default: proxy sipproxy-1 on 127.0.0.1:5060 udp+tcp, sipserver-1 at :5090. */
+/* Embedded default: proxy sipproxy-1 on 127.0.0.1:5060 udp+tcp, sipserver-1 an
+ * HA pair at :5090 (primary) and :5092 (backup), as scripts/demo.sh runs it. */
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -110,6 +114,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->n_nodes, 1);
 	assert_string_equal(c->nodes[0].name, "sipserver-1");
 	assert_int_equal(c->nodes[0].sip_port, 5090);
+	assert_string_equal(c->nodes[0].backup_sip_address, "127.0.0.1");
+	assert_int_equal(c->nodes[0].backup_sip_port, 5092);
 	assert_int_equal(c->nodes[0].transport, TP_UDP);
 	assert_int_equal(c->t1_ms, 500);
 	assert_int_equal(c->timer_c_ms, 180000);
