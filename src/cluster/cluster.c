@@ -271,9 +271,7 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 		if (c->started && !timer_pending(&c->nodes[i]->probe_timer) &&
 		    !c->nodes[i]->probe[0] && !c->nodes[i]->probe[1])
 			cluster_probe_start(c->nodes[i], 0);
-	LOG_INFO("cluster",
-		 "nodes=%zu added=%zu kept=%zu removed=%zu proxies=%zu sbcs=%zu "
-		 "geo=%s",
+	LOG_INFO("cluster", "nodes=%zu added=%zu kept=%zu removed=%zu proxies=%zu sbcs=%zu geo=%s",
 		 c->n_nodes, added, kept, removed, cfg->n_proxies, c->n_sbcs,
 		 cfg->geo_location[0] ? cfg->geo_location : "(none)");
 	return 0;

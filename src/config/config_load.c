@@ -3,8 +3,8 @@
  * are errors (typos must not silently fall back to a default), dispatches each
  * to the option table or a list loader, then checks this proxy against the
  * cluster definition (or adds it as the only proxy) and derives the
- * listeners. The cluster definition is usually its own file, @include'd. Nothing is printed; errors
- * go to err. */
+ * listeners. The cluster definition is usually its own file, @include'd.
+ * Nothing is printed; errors go to err. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
