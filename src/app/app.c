@@ -241,6 +241,8 @@ void app_free(struct app *app)
 		return;
 	if (app->admin)
 		admin_free(app->admin);
+	if (app->cluster)
+		cluster_detach(app->cluster); /* its probes live in the proxy */
 	if (app->proxy)
 		proxy_free(app->proxy);
 	if (app->store && app->cfg->registrar_snapshot[0]) {

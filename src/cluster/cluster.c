@@ -349,6 +349,12 @@ void cluster_stop(struct cluster *c)
 	c->started = false;
 }
 
+void cluster_detach(struct cluster *c)
+{
+	cluster_stop(c);
+	c->proxy = NULL;
+}
+
 void cluster_set_registrar(struct cluster *c, struct registrar *r)
 {
 	c->registrar = r;

@@ -58,6 +58,8 @@ void cluster_free(struct cluster *c);
 void cluster_start(struct cluster *c, struct proxy *p);
 /* Drain: no more probes (the pairs keep the state they had). */
 void cluster_stop(struct cluster *c);
+/* The same, and the proxy is forgotten: it is about to be freed. */
+void cluster_detach(struct cluster *c);
 /* The registrar whose bindings say which node owns an endpoint. */
 void cluster_set_registrar(struct cluster *c, struct registrar *r);
 /* Applies a new definition: nodes added, removed or changed at once, those
