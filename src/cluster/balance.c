@@ -51,16 +51,26 @@ static struct cnode *weighted(struct cnode **cand, size_t n)
 	return best;
 }
 
+/* Ties in turn: the k-th of the least loaded nodes, k rotating. (Rotating
+ * the scan's start over all candidates instead would favour the node that
+ * follows a busier one: with a, b, c and a busy, b would win 2 ties in 3.) */
 static struct cnode *least_calls(struct cluster *c, struct cnode **cand, size_t n)
 {
-	struct cnode *best = NULL;
-	size_t start = (size_t)(c->rr++ % n);
-	for (size_t k = 0; k < n; k++) {
-		struct cnode *x = cand[(start + k) % n];
-		if (!best || x->active_calls < best->active_calls)
-			best = x;
+	uint64_t least = UINT64_MAX;
+	size_t ties = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (cand[i]->active_calls < least) {
+			least = cand[i]->active_calls;
+			ties = 0;
+		}
+		if (cand[i]->active_calls == least)
+			ties++;
 	}
-	return best;
+	size_t k = (size_t)(c->rr++ % ties);
+	for (size_t i = 0; i < n; i++)
+		if (cand[i]->active_calls == least && k-- == 0)
+			return cand[i];
+	return cand[0];
 }
 
 struct cnode *cluster_balance(struct cluster *c, struct cnode **cand, size_t n,

@@ -104,6 +104,16 @@ static void test_least_calls(void **state)
 	assert_int_equal(used[0], 3);
 	assert_int_equal(used[1], 3);
 	assert_int_equal(used[2], 3);
+	/* Ties among some only: with a busy, b and c alternate (rotating the
+	 * scan's start over all three gave b two ties in three). */
+	calls(c, "a", +1);
+	unsigned tied[3] = {0};
+	for (int i = 0; i < 10; i++)
+		tied[ct_node_index(ct_pick(c, "INVITE", "x", "lc"))]++;
+	assert_int_equal(tied[0], 0);
+	assert_int_equal(tied[1], 5);
+	assert_int_equal(tied[2], 5);
+	calls(c, "a", -1);
 	/* The count never goes below zero. */
 	calls(c, "a", -5);
 	assert_int_equal(ct_view(c, "a").active_calls, 0);
