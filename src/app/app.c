@@ -188,7 +188,9 @@ int app_reload(struct app *app, char *err, size_t errlen)
 		return -1;
 	}
 	int rc = config_load_as(cur->path, cur->name, next, err, errlen);
-	if (rc == 0)
+	if (rc < 0)
+		cluster_reload_rejected(app->cluster);
+	else
 		rc = cluster_apply(app->cluster, next, err, errlen);
 	if (rc == 0)
 		LOG_INFO("reload", "result=applied config=%s nodes=%zu proxies=%zu", cur->path,

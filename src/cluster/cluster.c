@@ -321,6 +321,11 @@ int cluster_apply(struct cluster *c, const struct config *cfg, char *err, size_t
 	return 0;
 }
 
+void cluster_reload_rejected(struct cluster *c)
+{
+	c->stats.reload_errors++;
+}
+
 void cluster_free(struct cluster *c)
 {
 	if (!c)

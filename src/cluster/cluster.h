@@ -65,6 +65,9 @@ void cluster_set_registrar(struct cluster *c, struct registrar *r);
 /* Applies a new definition: nodes added, removed or changed at once, those
  * unchanged keep their state. -1 with err (nothing changed) if it cannot. */
 int cluster_apply(struct cluster *c, const struct config *cfg, char *err, size_t errlen);
+/* A new definition refused before it reached cluster_apply (the files did
+ * not load: syntax, unknown key): counted with the rejected reloads. */
+void cluster_reload_rejected(struct cluster *c);
 
 /* Operator: node name out of service (out) or back. -1: no such node. */
 int cluster_set_out(struct cluster *c, const char *name, bool out);
