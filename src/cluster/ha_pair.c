@@ -132,16 +132,25 @@ bool ha_set_manual(struct ha_pair *h, bool out, uint64_t now_ms, int64_t wall)
 	return true;
 }
 
-int ha_target(const struct ha_pair *h)
+/* The pair's own answer, whatever the operator said. */
+static int state_target(const struct ha_pair *h)
 {
-	if (h->manual_out)
-		return -1;
 	switch (h->state) {
 	case HA_ACTIVE: return (int)h->primary;
 	case HA_UNKNOWN: return (int)other(h, h->suspect);
 	case HA_OUT: return -1;
 	}
 	return -1;
+}
+
+int ha_target(const struct ha_pair *h)
+{
+	return h->manual_out ? -1 : state_target(h);
+}
+
+int ha_dialog_target(const struct ha_pair *h)
+{
+	return state_target(h);
 }
 
 bool ha_in_service(const struct ha_pair *h)

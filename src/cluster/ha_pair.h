@@ -62,6 +62,10 @@ bool ha_set_manual(struct ha_pair *h, bool out, uint64_t now_ms, int64_t wall);
 /* Where traffic for the pair goes: ACTIVE, its primary; UNKNOWN, the member
  * not suspected (a guess); OUT or taken out, none (-1). */
 int ha_target(const struct ha_pair *h);
+/* Where the requests of the pair's dialogs go: as ha_target, but a node taken
+ * out by hand is drained, not cut off: its calls in progress go on (their ACK,
+ * re-INVITE and BYE must reach the server that holds them). */
+int ha_dialog_target(const struct ha_pair *h);
 /* In service: traffic may go to it (ACTIVE or UNKNOWN, not taken out). */
 bool ha_in_service(const struct ha_pair *h);
 /* Member to probe now, and the interval to the next probe (s). */

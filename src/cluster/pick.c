@@ -1,6 +1,7 @@
 /* pick.c — where a request for the SIP Servers goes (the proxy's pick_server
  * question). In a dialog: the dialog's node (named in our Record-Route, or
- * owning the member the request names) at its current primary. A REGISTER:
+ * owning the member the request names) at its current primary, also while
+ * an operator has it taken out (that drains it). A REGISTER:
  * a rendezvous hash of its address-of-record over the in-service nodes, so
  * it moves only when its node leaves. Any other new request: the node that
  * accepted the endpoint's REGISTER ("DN ownership is defined by REGISTER")
@@ -25,7 +26,7 @@ static void fill(struct proxy_pick *q, struct cnode *n, int member)
  * target is what just failed. */
 static int pick_dialog(struct proxy_pick *q, struct cnode *n)
 {
-	int t = ha_target(&n->ha);
+	int t = ha_dialog_target(&n->ha);
 	if (t < 0)
 		return -1;
 	if (q->failed && q->failed->id == n->id &&

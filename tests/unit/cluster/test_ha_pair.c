@@ -228,6 +228,7 @@ static void test_misses_out_of_service(void **state)
 	assert_int_equal(h.since_ms, 9000);
 	assert_reason(&h, "HA pair unavailable");
 	assert_int_equal(ha_target(&h), -1);
+	assert_int_equal(ha_dialog_target(&h), -1); /* nobody to send a BYE to */
 	assert_false(ha_in_service(&h));
 	/* Probing goes on. */
 	for (int i = 0; i < 4; i++) {
@@ -376,7 +377,8 @@ static void test_request_from_backup(void **state)
 }
 
 /* sipproxyctl node NAME out|in: out of service whatever the probes say, and
- * back in where the probes left it. */
+ * back in where the probes left it. Out, it is drained: its dialogs' requests
+ * still go to its primary (ha_dialog_target). */
 static void test_manual_out_in(void **state)
 {
 	(void)state;
@@ -388,6 +390,7 @@ static void test_manual_out_in(void **state)
 	assert_int_equal(h.since_ms, 1000);
 	assert_string_equal(h.reason, "taken out by operator");
 	assert_int_equal(ha_target(&h), -1);
+	assert_int_equal(ha_dialog_target(&h), 0);
 	assert_false(ha_in_service(&h));
 	assert_false(ha_set_manual(&h, true, 1100, WALL + 1));
 	assert_int_equal(h.changes, 1);
@@ -396,6 +399,7 @@ static void test_manual_out_in(void **state)
 	assert_true(probe(&h, 1, 200, 5100));
 	assert_int_equal(h.primary, 1);
 	assert_int_equal(ha_target(&h), -1);
+	assert_int_equal(ha_dialog_target(&h), 1);
 	assert_true(ha_set_manual(&h, false, 6000, WALL + 6));
 	assert_false(h.manual_out);
 	assert_string_equal(h.reason, "put back by operator");
