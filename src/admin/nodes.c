@@ -75,18 +75,21 @@ static void page_text(struct evbuffer *out, const struct cluster_node_view *v, s
 	for (size_t i = 0; i < n; i++) {
 		for (unsigned k = 0; k < v[i].n_members; k++) {
 			const struct cluster_member_view *m = &v[i].m[k];
-			char probe[24] = "-", since[24] = "";
+			char probe[24] = "-", since[24] = "", calls[24] = "";
 			if (m->last_status > 0)
 				snprintf(probe, sizeof(probe), "%d", m->last_status);
 			else if (m->last_status < 0)
 				snprintf(probe, sizeof(probe), "none");
-			if (k == 0)
+			if (k == 0) {
 				snprintf(since, sizeof(since), "%llds",
 					 (long long)(now - v[i].since));
+				snprintf(calls, sizeof(calls), "%llu",
+					 (unsigned long long)v[i].active_calls);
+			}
 			evbuffer_add_printf(
 			    out, "%-20s %-10s %-15s %-6s %-24s %-8s %6s %4ums %9s %s\n",
 			    k ? "" : v[i].name, k ? "" : (v[i].geo[0] ? v[i].geo : "-"),
-			    k ? "" : shown_state(&v[i]), "", m->addr, m->role, probe, m->rtt_ms,
+			    k ? "" : shown_state(&v[i]), calls, m->addr, m->role, probe, m->rtt_ms,
 			    since, k ? "" : v[i].reason);
 		}
 	}
