@@ -139,3 +139,52 @@ it_wait_primary() {
 	done
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }'
 }
+
+# ---- where calls went (balance, geo, reload, dn_ownership, overload) ---------
+
+# it_node_field ADMIN_PORT NODE FIELD: one field of NODE in /nodes (requests,
+# active_calls, state, in_service, local, ...); "absent" when there is no NODE.
+it_node_field() {
+	it_nodes "$1" | "$IT_PY" -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["name"] == sys.argv[1]:
+        v = n[sys.argv[2]]
+        print(str(v).lower() if isinstance(v, bool) else v)
+        break
+else:
+    print("absent")' "$2" "$3"
+}
+
+# it_wait_node ADMIN_PORT NODE FIELD VALUE SECONDS: polls /nodes until NODE's
+# FIELD is VALUE (e.g. state out-of-service); prints the seconds it took; fails
+# after SECONDS.
+it_wait_node() {
+	local admin=$1 node=$2 field=$3 want=$4 secs=$5 t0 now
+	t0=$(date +%s.%N)
+	while [ "$(it_node_field "$admin" "$node" "$field")" != "$want" ]; do
+		now=$(date +%s.%N)
+		awk -v a="$t0" -v b="$now" -v s="$secs" 'BEGIN { exit !(b - a > s) }' &&
+			it_fail "node $node: $field not $want within ${secs}s (now $(it_node_field "$admin" "$node" "$field"))"
+		sleep 0.05
+	done
+	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }'
+}
+
+# it_users FILE USER...: a sipp injection file (-inf FILE), one user a line,
+# taken in order (field0 of xml/uac_user.xml).
+it_users() {
+	local f=$1
+	shift
+	{ echo SEQUENTIAL; printf '%s\n' "$@"; } >"$f"
+}
+
+# it_ucalls NAME IP PORT USERS_FILE COUNT RATE [sipp args...]: COUNT calls of
+# xml/uac_user.xml (From the users of USERS_FILE, -d 0 unless given) from
+# IP:PORT to the proxy at RATE calls/s; returns sipp's status (it_sipp).
+it_ucalls() {
+	local name=$1 ip=$2 port=$3 users=$4 count=$5 rate=$6
+	shift 6
+	it_sipp "$name" -sf "$IT_XML/uac_user.xml" -inf "$users" -i "$ip" -p "$port" -t u1 \
+		-m "$count" -r "$rate" -l 500 -d 0 -s 1000 "$@" "$IT_PROXY_LISTEN:$IT_PROXY_PORT"
+}
