@@ -2,8 +2,9 @@
  * addresses resolved when the definition is applied, the trust set (RFC 3261
  * §26.1: who may use us to reach anything beyond the cluster), the SBCs whose
  * Path counts, this proxy's data center and the order of the others; reload
- * (unchanged nodes keep their state), the operator's out/in, the views of
- * /nodes, and the routing hooks the proxy calls. */
+ * (unchanged nodes keep their state; a removed node with calls retires: it
+ * stays for them only), the operator's out/in, the views of /nodes, and the
+ * routing hooks the proxy calls. */
 #include "cluster/cluster_internal.h"
 
 #include <netdb.h>
@@ -55,10 +56,42 @@ struct cnode *cluster_node_by_id(struct cluster *c, uint32_t id)
 
 struct cnode *cluster_node_by_name(struct cluster *c, struct str name)
 {
+	struct cnode *retiring = NULL;
 	for (size_t i = 0; i < c->n_nodes; i++)
-		if (str_eq(name, str_cstr(c->nodes[i]->cfg.name)))
-			return c->nodes[i];
-	return NULL;
+		if (str_eq(name, str_cstr(c->nodes[i]->cfg.name))) {
+			if (!c->nodes[i]->retiring)
+				return c->nodes[i];
+			retiring = c->nodes[i];
+		}
+	return retiring;
+}
+
+static void node_free(struct cnode *n);
+
+bool cluster_retire_check(struct cnode *n)
+{
+	struct cluster *c = n->c;
+	if (!n->retiring || (n->active_calls && cluster_now(c) < n->retire_at))
+		return false;
+	size_t k = 0;
+	while (k < c->n_nodes && c->nodes[k] != n)
+		k++;
+	if (k == c->n_nodes)
+		return false;
+	memmove(&c->nodes[k], &c->nodes[k + 1], (c->n_nodes - k - 1) * sizeof(c->nodes[0]));
+	c->n_nodes--;
+	/* Its members are no longer trusted (one entry each: another node
+	 * may share an address). */
+	for (unsigned m = 0; m < n->ha.n_members; m++)
+		for (size_t i = 0; i < c->n_trusted; i++)
+			if (tp_addr_equal(&c->trusted[i], &n->member[m].addr)) {
+				c->trusted[i] = c->trusted[--c->n_trusted];
+				break;
+			}
+	LOG_INFO("node_removed", "node=%s calls_left=%llu", n->cfg.name,
+		 (unsigned long long)n->active_calls);
+	node_free(n);
+	return true;
 }
 
 struct cnode *cluster_node_by_member(struct cluster *c, const union tp_sockaddr *a, unsigned *m)
@@ -160,8 +193,9 @@ static void assign_tiers(struct cluster *c)
 		struct cnode *n = c->nodes[i];
 		const char *g = n->cfg.geo_location;
 		n->local = !g[0] || !cfg->geo_location[0] || strcasecmp(g, cfg->geo_location) == 0;
-		n->tier = n->local ? 0 : -1;
-		for (unsigned k = 0; k < n_order && n->tier < 0 && cfg->forward_remote; k++)
+		n->tier = n->local && !n->retiring ? 0 : -1;
+		for (unsigned k = 0;
+		     k < n_order && n->tier < 0 && !n->retiring && cfg->forward_remote; k++)
 			if (strcasecmp(order[k], g) == 0)
 				n->tier = (int)k + 1;
 	}
@@ -248,16 +282,33 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 		}
 		sbcs[ns++] = d.addr;
 	}
-	/* Commit: nodes that are gone stop probing and go. */
-	size_t removed = 0;
-	for (size_t k = 0; k < c->n_nodes; k++)
-		if (!reused[k]) {
-			LOG_INFO("node_removed", "node=%s", c->nodes[k]->cfg.name);
-			node_free(c->nodes[k]);
-			removed++;
-		}
-	for (size_t i = 0; i < nf; i++)
+	/* Commit: nodes that are gone stop probing and go, but one with calls
+	 * in progress stays for their in-dialog requests (retiring). */
+	size_t removed = 0, configured = nf;
+	for (size_t i = 0; i < configured; i++) {
 		fresh[i]->cfg = cfg->nodes[i];
+		fresh[i]->retiring = false;
+	}
+	for (size_t k = 0; k < c->n_nodes; k++) {
+		struct cnode *n = c->nodes[k];
+		if (reused[k])
+			continue;
+		removed++;
+		if (n->active_calls && nf < CFG_MAX_NODES) {
+			if (!n->retiring) {
+				n->retiring = true;
+				n->retire_at = now + CLUSTER_RETIRE_MAX_MS;
+				LOG_INFO("node_retiring", "node=%s calls=%llu", n->cfg.name,
+					 (unsigned long long)n->active_calls);
+			}
+			fresh[nf++] = n;
+			for (unsigned m = 0; m < n->ha.n_members; m++)
+				trusted[nt++] = n->member[m].addr;
+			continue;
+		}
+		LOG_INFO("node_removed", "node=%s", n->cfg.name);
+		node_free(n);
+	}
 	memcpy(c->nodes, fresh, nf * sizeof(fresh[0]));
 	c->n_nodes = nf;
 	memcpy(c->trusted, trusted, nt * sizeof(trusted[0]));
@@ -394,9 +445,9 @@ size_t cluster_view(struct cluster *c, struct cluster_node_view *out, size_t max
 		snprintf(v->geo, sizeof(v->geo), "%s", n->cfg.geo_location);
 		v->local = n->local;
 		v->weight = n->cfg.weight;
-		v->state = ha_state_name(n->ha.state);
+		v->state = n->retiring ? "retiring" : ha_state_name(n->ha.state);
 		v->manual_out = n->ha.manual_out;
-		v->in_service = ha_in_service(&n->ha);
+		v->in_service = ha_in_service(&n->ha) && !n->retiring;
 		v->since = n->ha.since_wall;
 		snprintf(v->reason, sizeof(v->reason), "%s", n->ha.reason);
 		v->changes = n->ha.changes;

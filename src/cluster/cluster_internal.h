@@ -22,7 +22,12 @@ struct cnode {
 	struct timer probe_timer;
 	struct proxy_uac *probe[2]; /* outstanding OPTIONS per member */
 	bool local;		    /* same geo-location as this proxy (or none set) */
-	int tier;		    /* 0 local, 1.. other data centers in order, -1 never */
+	/* Removed from the definition while it still had calls: kept, for
+	 * those calls' in-dialog requests only, until they end or until
+	 * retire_at (a BYE through another proxy is never seen here). */
+	bool retiring;
+	uint64_t retire_at;
+	int tier; /* 0 local, 1.. other data centers in order, -1 never */
 	/* balancing */
 	int64_t wrr_current; /* smooth weighted round-robin */
 	uint64_t active_calls;
@@ -31,6 +36,10 @@ struct cnode {
 };
 
 #define CLUSTER_MAX_TIERS 16
+/* How long a removed node with calls is kept for them at most. */
+#define CLUSTER_RETIRE_MAX_MS (4u * 3600u * 1000u)
+/* How often a retiring node checks whether its calls are over. */
+#define CLUSTER_RETIRE_CHECK_MS 5000u
 
 struct cluster {
 	struct config *cfg; /* own copy: replaced on reload */
@@ -59,6 +68,10 @@ uint64_t cluster_now(const struct cluster *c);
 /* After any HA change of n: logs it, counts it. */
 void cluster_node_changed(struct cnode *n);
 void cluster_ref(const struct cnode *n, struct proxy_node_ref *out);
+
+/* A retiring node whose calls are over (or whose time is up) leaves the
+ * table; true when n was freed. */
+bool cluster_retire_check(struct cnode *n);
 
 /* probe.c */
 void cluster_probe_start(struct cnode *n, uint32_t delay_ms);

@@ -73,9 +73,16 @@ static void probe_send(struct cnode *n, unsigned m, uint32_t timeout_ms)
 static void probe_fired(struct timer *t)
 {
 	struct cnode *n = container_of(t, struct cnode, probe_timer);
+	if (cluster_retire_check(n))
+		return; /* it was freed */
 	unsigned interval = ha_probe_interval(&n->ha, &n->cfg);
-	if (!n->cfg.oos_check)
-		return; /* probing off */
+	if (!n->cfg.oos_check) {
+		/* Probing off: a retiring node still looks for its calls' end. */
+		if (n->retiring)
+			timer_start(wheel(n->c), &n->probe_timer, CLUSTER_RETIRE_CHECK_MS,
+				    probe_fired);
+		return;
+	}
 	unsigned m = ha_probe_member(&n->ha);
 	probe_send(n, m, interval * 1000u);
 	timer_start(wheel(n->c), &n->probe_timer, interval * 1000u, probe_fired);
@@ -84,7 +91,7 @@ static void probe_fired(struct timer *t)
 void cluster_probe_start(struct cnode *n, uint32_t delay_ms)
 {
 	struct cluster *c = n->c;
-	if (!c->proxy || !c->started || !n->cfg.oos_check)
+	if (!c->proxy || !c->started || (!n->cfg.oos_check && !n->retiring))
 		return;
 	timer_stop(wheel(c), &n->probe_timer);
 	timer_start(wheel(c), &n->probe_timer, delay_ms, probe_fired);

@@ -228,6 +228,48 @@ static void test_reload_data_centers(void **state)
 	cluster_free(c);
 }
 
+/* A node removed while it has calls stays for them (retiring): their
+ * in-dialog requests still reach it and its members stay trusted, new
+ * requests never go there; once its calls are over, the next definition
+ * applied (or its own check, with a proxy) lets it go. */
+static void test_reload_removed_node_keeps_its_calls(void **state)
+{
+	(void)state;
+	struct cluster *c = ct_cluster(BASE);
+	struct proxy_routing r = ct_hooks(c);
+	struct proxy_node_ref rc = ct_ref(c, "c");
+	r.call_delta(r.arg, &rc, +1);
+	char err[256] = "";
+	const char *without_c = "proxy = { geo-location = \"dc1\"; };\n"
+				"cluster = { sip-servers = (\n"
+				"  { name = \"a\"; sip-address = \"127.0.0.11\"; sip-port = 5090;\n"
+				"    backup-sip-address = \"127.0.0.21\"; },\n"
+				"  { name = \"b\"; sip-address = \"127.0.0.12\"; sip-port = 5090;\n"
+				"    backup-sip-address = \"127.0.0.22\"; } ); };\n";
+	assert_int_equal(apply(c, without_c, err, sizeof(err)), 0);
+	assert_int_equal(cluster_node_count(c), 3);
+	assert_string_equal(ct_view(c, "c").state, "retiring");
+	assert_false(ct_view(c, "c").in_service);
+	assert_true(trusted(c, "127.0.0.13"));
+	/* its dialog's BYE still goes there (and ends its call) */
+	struct sip_msg *bye = ct_request("BYE", "someone", "sip:someone@example.com", "c-call");
+	struct proxy_pick q;
+	assert_int_equal(ct_pick_q(c, bye, "c", NULL, NULL, &q), 0);
+	assert_true(ct_is_addr(&q.out.member, "127.0.0.13", 5090));
+	sip_msg_free(bye);
+	/* no new request goes there */
+	for (int i = 0; i < 30; i++) {
+		char cid[32];
+		snprintf(cid, sizeof(cid), "new-%d", i);
+		assert_string_not_equal(ct_pick(c, "INVITE", "someone", cid), "c");
+	}
+	/* its call is over: the next definition applied drops it */
+	assert_int_equal(apply(c, without_c, err, sizeof(err)), 0);
+	assert_int_equal(cluster_node_count(c), 2);
+	assert_false(trusted(c, "127.0.0.13"));
+	cluster_free(c);
+}
+
 int main(void)
 {
 	/* The hosts that must not resolve ask DNS: bound the wait where no
@@ -238,6 +280,7 @@ int main(void)
 	    cmocka_unit_test(test_reload_transport_is_a_change),
 	    cmocka_unit_test(test_reload_failure_changes_nothing),
 	    cmocka_unit_test(test_reload_data_centers),
+	    cmocka_unit_test(test_reload_removed_node_keeps_its_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
