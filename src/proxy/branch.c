@@ -156,7 +156,9 @@ void proxy_attempt_failed(struct proxy_branch *b, int status, bool transport)
 		return;
 	struct proxy *p = b->ctx->p;
 	if (b->ct) {
-		txn_client_release(b->ct);
+		/* Given up: one still unanswered (no-response timeout) is not
+		 * retransmitted to that member any more. */
+		txn_client_abandon(b->ct);
 		b->ct = NULL;
 	}
 	timer_stop(txn_layer_timers(p->txn), &b->timer_c);
@@ -388,7 +390,7 @@ static void timer_c_fired(struct timer *t)
 		proxy_branch_cancel(b);
 	} else {
 		if (b->ct) {
-			txn_client_release(b->ct);
+			txn_client_abandon(b->ct); /* §16.8: as if a 408 had come */
 			b->ct = NULL;
 		}
 		proxy_branch_fail(b, 408);

@@ -142,8 +142,13 @@ struct txn_client *txn_client_send(struct txn_layer *L, const struct tp_dest *de
  * released, so the TU's pointer stays valid until it calls this (every
  * txn_client_send must be paired with one txn_client_release). */
 void txn_client_release(struct txn_client *ct);
-/* The same for a request the TU sent on its own behalf (an OPTIONS probe):
- * nobody upstream waits for it, so it does not hold a drain (txn_layer_live). */
+/* The TU gave up on the request and waits for nobody (an OPTIONS probe past
+ * its time; a branch's attempt unanswered within the no-response timeout, or
+ * at Timer C before any provisional: §16.8, "as if a 408 had come"). Released,
+ * it holds no drain (txn_layer_live); one that has had no response at all is
+ * not retransmitted any more, so a member that comes back later never gets a
+ * request already sent elsewhere (a late answer is still absorbed, a non-2xx
+ * ACKed, until Timer B/F ends it). */
 void txn_client_abandon(struct txn_client *ct);
 void txn_client_set_user(struct txn_client *ct, void *user);
 /* The bytes sent (e.g. to build CANCEL or to parse the request we sent). */

@@ -383,6 +383,8 @@ void txn_client_abandon(struct txn_client *ct)
 	if (!ct)
 		return;
 	ct->abandoned = true;
+	if (ct->state == TXN_S_CALLING || ct->state == TXN_S_TRYING)
+		timer_stop(ct->L->wheel, &ct->t_retx); /* nobody waits for its answer */
 	txn_client_release(ct);
 }
 

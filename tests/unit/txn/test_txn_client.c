@@ -1,7 +1,8 @@
 /* test_txn_client.c — client transactions (RFC 3261 §17.1, RFC 6026) over a
  * real transport on 127.0.0.1 with a raw UDP peer, both on ports the kernel
- * picks (txn_fixture.h): Timers A/B/E/F, the ACK for a non-2xx, stray responses
- * and 100,000 concurrent transactions. */
+ * picks (txn_fixture.h): Timers A/B/E/F, the ACK for a non-2xx, stray responses,
+ * an abandoned request no longer retransmitted, and 100,000 concurrent
+ * transactions. */
 #include "txn_fixture.h"
 
 static struct txn_client *client_send(struct fx *f, enum sip_method method, const char *branch,
@@ -253,6 +254,38 @@ static void test_client_release_in_callback(void **state)
 	fx_free(f);
 }
 
+/* §16.8 ("as if a 408 had come") and passive detection: a TU that gives up on
+ * an unanswered INVITE (txn_client_abandon) stops its Timer A copies at once,
+ * so a member that comes back later is not sent a request already moved
+ * elsewhere; a late 486 is still ACKed (§17.1.1.3), the TU is not told. */
+static void test_client_abandon(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(20, 40);
+	struct inbox in = {0};
+	struct txn_client *ct = client_send(f, SIP_METHOD_INVITE, "z9hG4bKab1", f->peer_port);
+	for (int i = 0; i < 400 && in.count[0] < 2; i++) {
+		spin(f);
+		peer_read(f->peer, &in, P_REQ, 3);
+	}
+	assert_true(in.count[0] >= 2);
+	txn_client_abandon(ct);
+	peer_read(f->peer, &in, P_REQ, 3);
+	int sent = in.count[0];
+	run_steps(f, 60); /* Timer A would have fired several times more */
+	peer_read(f->peer, &in, P_REQ, 3);
+	assert_int_equal(in.count[0], sent);
+	peer_respond(f, "z9hG4bKab1", "INVITE", 486, "r1");
+	for (int i = 0; i < 200 && in.count[1] < 1; i++) {
+		spin(f);
+		peer_read(f->peer, &in, P_REQ, 3);
+	}
+	assert_int_equal(in.count[1], 1);
+	assert_non_null(strstr(in.last[1], "CSeq: 1 ACK"));
+	assert_int_equal(f->n_rsp, 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +294,7 @@ int main(void)
 	    cmocka_unit_test(test_stray_response),
 	    cmocka_unit_test(test_client_transport_fail),
 	    cmocka_unit_test(test_client_release_in_callback),
+	    cmocka_unit_test(test_client_abandon),
 	    cmocka_unit_test(test_100k_clients),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
