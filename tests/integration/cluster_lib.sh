@@ -188,3 +188,113 @@ it_ucalls() {
 	it_sipp "$name" -sf "$IT_XML/uac_user.xml" -inf "$users" -i "$ip" -p "$port" -t u1 \
 		-m "$count" -r "$rate" -l 500 -d 0 -s 1000 "$@" "$IT_PROXY_LISTEN:$IT_PROXY_PORT"
 }
+
+# ---- switchovers (ha_failover, ha_failover_tcp; it_ha_reasons: ha_detect too) --
+# Two proxies, p1 on 127.0.0.1 (admin P_ADMIN) and p2 on 127.0.0.11 (admin
+# P_ADMIN2), in front of node n1, whose members are sipsims named by the caller.
+# IT_HA_PROTO (UDP|TCP): the node's transport as /nodes shows it. IT_SIM_ARGS:
+# the members' sipsim arguments (a killed member is started again with them).
+IT_HA_PROTO=${IT_HA_PROTO:-UDP}
+IT_SIM_ARGS=()
+IT_LOAD_RATE=${IT_LOAD_RATE:-20} # calls/s through each proxy
+IT_LOAD_SECS=${IT_LOAD_SECS:-7}  # seconds of new calls per case
+IT_PRE_SECS=${IT_PRE_SECS:-4}    # of them before the switch
+IT_HOLD_MS=${IT_HOLD_MS:-5000}   # each call's length: calls span the switch
+
+# it_load_start NAME PROXY_IP UAC_PORT CALLS: sipp (xml/uac_hold.xml) in the
+# background from 127.0.0.2:UAC_PORT through the proxy at IT_LOAD_RATE calls/s,
+# each held IT_HOLD_MS. Sets IT_LAST_PID.
+it_load_start() {
+	it_sipp_bg "$1" -sf "$IT_XML/uac_hold.xml" -i 127.0.0.2 -p "$3" -t u1 -m "$4" \
+		-r "$IT_LOAD_RATE" -d "$IT_HOLD_MS" -l 1000 -s 1000 "$2:$P_PROXY"
+}
+
+# it_load_check NAME PID CALLS: that sipp ends, every one of its CALLS calls
+# successful. Prints nothing; fails with sipp's error log otherwise.
+it_load_check() {
+	local name=$1 pid=$2 calls=$3 rc=0 ok failed
+	it_wait_exit "$pid" "$name" 40 || rc=$?
+	ok=$(it_sipp_stat "$name" 'Successful call')
+	failed=$(it_sipp_stat "$name" 'Failed call')
+	[ "$rc" = 0 ] && [ "$ok" = "$calls" ] && [ "$failed" = 0 ] && return 0
+	head -n 20 "$IT_TMP/$name.err.log" >&2 || true
+	it_fail "$name: sipp exit $rc, $ok of $calls calls successful, $failed failed"
+}
+
+# it_switchover WAY OLD OLD_IP NEW NEW_IP: one switchover of n1 from member OLD
+# (the primary) to NEW (a backup) while both proxies carry IT_LOAD_RATE calls/s.
+# WAY: kill (SIGKILL OLD, then NEW role active), dead (OLD role dead, NEW
+# active), demote (NEW active, then OLD backup: a pair never has no active
+# member), request (NEW active and places a call through each proxy; OLD
+# demoted once both proxies follow NEW). Checks: both proxies name NEW primary
+# and new calls reach it within the bound (2*oos-check + oos-force + 1 = 4 s;
+# request: 1 s); once the requests in flight at the switch are over
+# (no-response-timeout, IT_NORESP_MS), OLD is a backup again and receives no
+# INVITE and no BYE; every call of both sipps succeeds; NEW got at least as
+# many BYEs as calls were open on OLD at the switch. Prints the times.
+it_switchover() {
+	local way=$1 old=$2 oip=$3 new=$4 nip=$5
+	local calls=$((IT_LOAD_RATE * IT_LOAD_SECS)) bound=4 out open
+	local octl="$oip:$P_SIM_CTL" nctl="$nip:$P_SIM_CTL" want="$IT_HA_PROTO:$nip:$P_SIM"
+	local tp=${IT_HA_PROTO,,}
+	it_sim_ctl "$oip" reset >/dev/null
+	it_sim_ctl "$nip" reset >/dev/null
+	local acts=() uas=""
+	case $way in
+	kill) local pv="SIMPID_$old"
+		acts=(--act "kill ${!pv}" --act "ctl $nctl role active") ;;
+	dead) acts=(--act "ctl $octl role dead" --act "ctl $nctl role active") ;;
+	demote) acts=(--act "ctl $nctl role active" --act "ctl $octl role backup") ;;
+	request)
+		bound=1
+		# The member calls over the node's transport; the callee is on UDP.
+		it_sipp_bg "uas-$way" -sn uas -i 127.0.0.5 -p "$P_UAS" -t u1 -m 2
+		uas=$IT_LAST_PID
+		it_wait_port udp 127.0.0.5 "$P_UAS" 5 "$uas"
+		local p call="call sip:agent@127.0.0.5:$P_UAS count 1 hold 200 transport $tp via"
+		acts=(--act "ctl $nctl role active")
+		for p in 127.0.0.1 127.0.0.11; do acts+=(--act "ctl $nctl $call $p:$P_PROXY"); done ;;
+	*) it_fail "it_switchover: unknown way $way" ;;
+	esac
+	it_load_start "load1-$way" 127.0.0.1 "$P_UAC" "$calls"
+	local l1=$IT_LAST_PID
+	it_load_start "load2-$way" 127.0.0.11 "$P_UAC2" "$calls"
+	local l2=$IT_LAST_PID
+	sleep "$IT_PRE_SECS"
+	local n1 n2
+	n1=$(wc -l <"$IT_TMP/p1.log") n2=$(wc -l <"$IT_TMP/p2.log")
+	out=$("$IT_PY" "$IT_LIB_DIR/hawatch.py" --stats "$octl" "${acts[@]}" --reach "$nctl" \
+		--primary "p1=127.0.0.1:$P_ADMIN=$want" --primary "p2=127.0.0.1:$P_ADMIN2=$want" \
+		--timeout "$bound") || it_fail "$way: not switched to $new within ${bound}s: $out"
+	open=$(awk '$1 == "stats" { split($3, i, "="); split($4, b, "="); print i[2] - b[2] }' <<<"$out")
+	local times=${out##*$'\n'}
+	# The requests in flight at the switch are retried or answered by now.
+	sleep "$(awk -v ms="${IT_NORESP_MS:-2000}" 'BEGIN { print ms / 1000 + 0.3 }')"
+	case $way in
+	kill) it_sim "$old" "$oip" backup "${IT_SIM_ARGS[@]}" ;;
+	dead | request) it_sim_ctl "$oip" role backup >/dev/null ;;
+	esac
+	it_sim_ctl "$oip" reset >/dev/null
+	it_load_check "load1-$way" "$l1" "$calls"
+	it_load_check "load2-$way" "$l2" "$calls"
+	if [ -n "$uas" ]; then
+		it_wait_exit "$uas" "uas-$way" 10 || it_fail "$way: the UAS of $new's calls failed"
+		it_assert_eq "$(it_sim_stat "$nip" calls_ok)" 2 "$way: $new's own calls"
+	fi
+	it_assert_eq "$(it_sim_stat "$oip" invites)" 0 "$way: INVITEs at $old after the switch"
+	it_assert_eq "$(it_sim_stat "$oip" byes)" 0 "$way: BYEs at $old after the switch"
+	local byes
+	byes=$(it_sim_stat "$nip" byes)
+	[ "$byes" -ge "$open" ] || it_fail "$way: $new got $byes BYEs, $open calls were open on $old"
+	[ "$(it_primary "$P_ADMIN" n1)" = "$want" ] && [ "$(it_primary "$P_ADMIN2" n1)" = "$want" ] ||
+		it_fail "$way: n1 no longer on $new"
+	it_log "$way $old->$new: $times (s); calls open on $old at the switch $open, BYEs at $new $byes"
+	it_log "  p1: $(it_ha_reasons p1 "$n1")"
+	it_log "  p2: $(it_ha_reasons p2 "$n2")"
+}
+
+# it_ha_reasons PROXY LINES: n1's state changes PROXY logged after line LINES.
+it_ha_reasons() {
+	tail -n "+$(($2 + 1))" "$IT_TMP/$1.log" | grep -E 'event=(node_state|ha_pair_unavailable) node=n1 ' |
+		sed 's/.*reason="\([^"]*\)".*/\1/' | paste -sd '|' | sed 's/|/ -> /g'
+}
