@@ -4,7 +4,8 @@
 # each carrying 20 calls/s from its own sipp (calls held 5 s, so they span the
 # switch) to node n1 (sipsim members 127.0.0.21 and .22). Probing every second
 # (oos-check = oos-force = 1); passive detection at 1000 ms
-# (cluster.no-response-timeout), sooner than probing can be (1-2 s). Four
+# (cluster.no-response-timeout), so that it usually comes first (a probe times
+# out 1-2 s after a silence; ha_detect proves "sooner" on its own). Four
 # switchovers, alternating the primary:
 #  1. kill: the primary is SIGKILLed (over UDP: silence), the backup made active;
 #  2. dead: the primary is silenced (role dead), the backup made active;
