@@ -31,7 +31,9 @@
 #   failed   sipp's failed calls in that round
 #   earlier  calls open on the old member at the switch, and how many BYEs of
 #            calls set up before the switch the new member got (its BYEs minus
-#            its INVITEs): where the earlier calls' BYEs went
+#            its INVITEs): where the earlier calls' BYEs went (the two may differ
+#            by one when a request crosses the reading of the old member's
+#            counters, a few ms before the switch)
 # Printed: one line per switchover, then per path median and worst of switch
 # and reach, failed calls (total, worst round), earlier calls' BYEs at the new
 # member.
@@ -61,7 +63,7 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift ;;
 	--impl) IMPL=$2; shift ;;
 	--paths) PATHS=$2; shift ;;
-	-h | --help) sed -n '2,46p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,48p' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
