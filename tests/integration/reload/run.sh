@@ -14,7 +14,10 @@
 #     getting calls);
 #  4. an unknown key in cluster.conf, SIGHUP: refused, the log names
 #     cluster.conf, the line and the key; traffic unchanged;
-# /metrics: sipproxy_reloads_total{result="applied"} 2, {result="rejected"} 2.
+#  5. node c removed from the file while it holds calls, SIGHUP, no drain:
+#     it retires (/nodes state "retiring"): no new call goes there, the calls
+#     it holds still end there (their BYEs reach c), then it leaves /nodes;
+# /metrics: sipproxy_reloads_total{result="applied"} 3, {result="rejected"} 2.
 . "$(dirname "$0")/../lib.sh"
 . "$IT_LIB_DIR/cluster_lib.sh"
 
@@ -110,6 +113,21 @@ grows "after the refused SIGHUP" $B 2
 grows "after the refused SIGHUP" $C 2
 it_assert_eq "$(inv $A)" "$a_after" "a still gets nothing"
 
+# 5. remove c at once, calls in progress: it retires
+[ "$(it_node_field "$P_ADMIN" c active_calls)" -gt 0 ] || it_fail "c holds no call"
+it_cluster_def nodes="b:$B"
+kill -HUP "$PID_p1"
+for i in $(seq 1 50); do [ "$(grep -c 'event=reload result=applied' "$IT_TMP/p1.log")" = 3 ] && break; sleep 0.1; done
+it_assert_grep "$IT_TMP/p1.log" 'event=node_retiring node=c calls=[1-9]' "c retires with its calls"
+it_assert_eq "$(it_node_field "$P_ADMIN" c state)" retiring "/nodes shows c retiring"
+sleep 0.3 # an INVITE already on its way to c
+c_after=$(inv $C)
+grows "c removed" $B 2
+for i in $(seq 1 50); do [ "$(nodes)" = b ] && break; sleep 0.1; done
+it_assert_eq "$(nodes)" b "c left /nodes once its calls were over"
+it_assert_eq "$(inv $C)" "$c_after" "c got no new call once removed"
+it_assert_eq "$(it_sim_stat $C byes)" "$(inv $C)" "every call c held ended at c (its BYE)"
+
 rc=0
 it_wait_exit "$LOAD" "sipp load" 40 || rc=$?
 [ $rc = 0 ] || it_fail "calls failed during the reloads (sipp exit $rc); see load.err.log"
@@ -117,7 +135,7 @@ it_assert_eq "$(it_sipp_stat load 'Successful call')" $CALLS "every call under l
 it_assert_eq "$(it_sipp_stat load 'Failed call')" 0 "no failed call"
 it_log "a: $a_after calls, each ended at a; none after it was taken out"
 $CTL metrics >"$IT_TMP/metrics.txt"
-it_assert_grep "$IT_TMP/metrics.txt" '^sipproxy_reloads_total\{result="applied"\} 2$' "applied reloads counted"
+it_assert_grep "$IT_TMP/metrics.txt" '^sipproxy_reloads_total\{result="applied"\} 3$' "applied reloads counted"
 it_assert_grep "$IT_TMP/metrics.txt" '^sipproxy_reloads_total\{result="rejected"\} 2$' "rejected reloads counted"
 it_proxy_alive
 it_pass
