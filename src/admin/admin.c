@@ -50,18 +50,17 @@ static const char *reason_for(int status)
 	}
 }
 
-/* JSON string body (RFC 8259 §7): escape quote, backslash and control characters. */
-static void json_str(struct evbuffer *out, const char *s)
+void admin_json_str(struct evbuffer *out, struct str s)
 {
 	evbuffer_add(out, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.p[i];
 		if (c == '"' || c == '\\')
 			evbuffer_add_printf(out, "\\%c", c);
-		else if (c < 0x20)
+		else if (c < 0x20 || c >= 0x7f)
 			evbuffer_add_printf(out, "\\u%04x", c);
 		else
-			evbuffer_add(out, s, 1);
+			evbuffer_add(out, &s.p[i], 1);
 	}
 	evbuffer_add(out, "\"", 1);
 }
@@ -74,7 +73,7 @@ static int page_health(void *arg, const char *path, const char *query, struct ev
 	long long up = now > a->src.start_time ? (long long)(now - a->src.start_time) : 0;
 	*content_type = "application/json";
 	evbuffer_add_printf(out, "{\"status\":\"%s\",\"name\":", a->draining ? "draining" : "ok");
-	json_str(out, a->name);
+	admin_json_str(out, str_cstr(a->name));
 	evbuffer_add_printf(out, ",\"uptime_s\":%lld}\n", up);
 	return a->draining ? 503 : 200;
 }

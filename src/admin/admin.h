@@ -11,6 +11,7 @@
 
 #include "proxy/stats.h"
 #include "transport/transport.h"
+#include "util/str.h"
 
 struct event_base;
 struct evbuffer;
@@ -51,6 +52,10 @@ int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void
 int admin_action_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg);
 /* The port actually bound (useful when admin_new was given port 0). */
 uint16_t admin_port(const struct admin *a);
+
+/* s as a JSON string (RFC 8259 §7): quote, backslash, control and non-ASCII
+ * bytes escaped; for every page that writes JSON. */
+void admin_json_str(struct evbuffer *out, struct str s);
 
 /* Prometheus text exposition format 0.0.4 of the counters; pure (unit-testable). */
 void metrics_format(struct evbuffer *out, const struct proxy_stats *ps, const struct tp_stats *ts);

@@ -8,22 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin/admin.h"
 #include "cluster/cluster.h"
-
-static void json_str(struct evbuffer *out, const char *s)
-{
-	evbuffer_add(out, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			evbuffer_add_printf(out, "\\%c", c);
-		else if (c < 0x20)
-			evbuffer_add_printf(out, "\\u%04x", c);
-		else
-			evbuffer_add(out, s, 1);
-	}
-	evbuffer_add(out, "\"", 1);
-}
 
 static const char *shown_state(const struct cluster_node_view *v)
 {
@@ -35,15 +21,15 @@ static void page_json(struct evbuffer *out, const struct cluster_node_view *v, s
 	evbuffer_add_printf(out, "{\"nodes\":[");
 	for (size_t i = 0; i < n; i++) {
 		evbuffer_add_printf(out, "%s{\"name\":", i ? "," : "");
-		json_str(out, v[i].name);
+		admin_json_str(out, str_cstr(v[i].name));
 		evbuffer_add_printf(out, ",\"geo_location\":");
-		json_str(out, v[i].geo);
+		admin_json_str(out, str_cstr(v[i].geo));
 		evbuffer_add_printf(out,
 				    ",\"local\":%s,\"weight\":%u,\"state\":\"%s\","
 				    "\"in_service\":%s,\"since\":%lld,\"reason\":",
 				    v[i].local ? "true" : "false", v[i].weight, shown_state(&v[i]),
 				    v[i].in_service ? "true" : "false", (long long)v[i].since);
-		json_str(out, v[i].reason);
+		admin_json_str(out, str_cstr(v[i].reason));
 		evbuffer_add_printf(
 		    out,
 		    ",\"changes\":%llu,\"active_calls\":%llu,\"requests\":%llu,"
@@ -53,7 +39,7 @@ static void page_json(struct evbuffer *out, const struct cluster_node_view *v, s
 		for (unsigned k = 0; k < v[i].n_members; k++) {
 			const struct cluster_member_view *m = &v[i].m[k];
 			evbuffer_add_printf(out, "%s{\"address\":", k ? "," : "");
-			json_str(out, m->addr);
+			admin_json_str(out, str_cstr(m->addr));
 			evbuffer_add_printf(out,
 					    ",\"configured\":\"%s\",\"role\":\"%s\","
 					    "\"last_status\":%d,\"last_probe_ms_ago\":%lld,"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "registrar/registrar.h"
 
 struct page {
@@ -16,21 +17,6 @@ struct page {
 	int64_t now;
 };
 
-static void json_str(struct evbuffer *out, struct str s)
-{
-	evbuffer_add(out, "\"", 1);
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c == '"' || c == '\\')
-			evbuffer_add_printf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			evbuffer_add_printf(out, "\\u%04x", c);
-		else
-			evbuffer_add(out, &s.p[i], 1);
-	}
-	evbuffer_add(out, "\"", 1);
-}
-
 static int add_binding(void *arg, const struct store_binding *b)
 {
 	struct page *pg = arg;
@@ -38,25 +24,25 @@ static int add_binding(void *arg, const struct store_binding *b)
 		return 0;
 	char addr[INET6_ADDRSTRLEN + 8];
 	evbuffer_add_printf(pg->out, "%s\n  {\"aor\": ", pg->n ? "," : "");
-	json_str(pg->out, b->aor);
+	admin_json_str(pg->out, b->aor);
 	evbuffer_add_printf(pg->out, ", \"contact\": ");
-	json_str(pg->out, b->contact);
+	admin_json_str(pg->out, b->contact);
 	evbuffer_add_printf(pg->out, ", \"expires_in\": %lld, \"q\": %u.%03u, \"call_id\": ",
 			    (long long)((b->expires_at - pg->now + 999) / 1000), b->q / 1000,
 			    b->q % 1000);
-	json_str(pg->out, b->call_id);
+	admin_json_str(pg->out, b->call_id);
 	evbuffer_add_printf(pg->out, ", \"cseq\": %u, \"instance\": ", b->cseq);
-	json_str(pg->out, b->instance);
+	admin_json_str(pg->out, b->instance);
 	evbuffer_add_printf(pg->out, ", \"reg_id\": %u, \"path\": ", b->reg_id);
-	json_str(pg->out, b->path);
+	admin_json_str(pg->out, b->path);
 	evbuffer_add_printf(pg->out,
 			    ", \"transport\": \"%s\", \"source\": \"%s\", \"conn_id\": %llu, "
 			    "\"owner\": ",
 			    tp_proto_name(b->proto), tp_addr_str(&b->source, addr, sizeof(addr)),
 			    (unsigned long long)b->conn_id);
-	json_str(pg->out, b->owner);
+	admin_json_str(pg->out, b->owner);
 	evbuffer_add_printf(pg->out, ", \"node\": ");
-	json_str(pg->out, b->node);
+	admin_json_str(pg->out, b->node);
 	evbuffer_add(pg->out, "}", 1);
 	pg->n++;
 	return 0;
