@@ -71,15 +71,8 @@ done
 case $IMPL in sipproxy) IMPLS=sipproxy ;; kamailio) IMPLS=kamailio ;; both) IMPLS="sipproxy kamailio" ;;
 *) echo "--impl sipproxy|kamailio|both" >&2; exit 2 ;; esac
 
-WORK=$(mktemp -d /tmp/sipfailover.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "work dir: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-die() { echo "bench: $*" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_init sipfailover
 
 command -v sipp >/dev/null || die "sipp not installed"
 for b in sipproxy sipsim; do [ -x "$SIPPROXY_BUILD_DIR/$b" ] || die "no $SIPPROXY_BUILD_DIR/$b"; done
@@ -88,22 +81,6 @@ WATCH="$PY $SRC/tests/integration/hawatch.py"
 SIM="$SIPPROXY_BUILD_DIR/sipsim"
 KAMCTL="unix:$WORK/kamailio-dispatcher.ctl"
 
-wait_port() { # ADDR PORT PID
-	local _
-	for _ in $(seq 1 200); do
-		ss -H -lnu "( sport = :$2 )" | awk '{print $4}' | grep -qxF "$1:$2" && return 0
-		kill -0 "$3" 2>/dev/null || die "process $3 died before binding $1:$2"
-		sleep 0.05
-	done
-	die "nothing bound $1:$2"
-}
-stop() { # PID (a process group leader)
-	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
-	local _
-	for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 ctl() { "$SIM" ctl "$1:$MCTL" "${@:2}" >/dev/null; }
 stat_of() { "$SIM" ctl "$1:$MCTL" stats | tr ' ' '\n' | awk -F= -v f="$2" '$1 == f { print $2 }'; }
 screen_stat() { awk -v f="$2" 'index($0, f) { v = $(NF) } END { print v + 0 }' "$1"; }

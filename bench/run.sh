@@ -48,15 +48,8 @@ done
 case $IMPL in sipproxy) IMPLS=sipproxy ;; kamailio) IMPLS=kamailio ;; both) IMPLS="sipproxy kamailio" ;;
 *) echo "--impl sipproxy|kamailio|both" >&2; exit 2 ;; esac
 
-WORK=$(mktemp -d /tmp/sipbench.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "work dir: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-die() { echo "bench: $*" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_init sipbench
 
 command -v sipp >/dev/null || die "sipp not installed"
 TCK=$(getconf CLK_TCK)
@@ -82,15 +75,6 @@ nodes_conf 1
 [ "$NODES" -gt 1 ] && nodes_conf "$NODES"
 CONF_NODES=1 # how many nodes the next sipproxy run uses
 
-wait_port() { # udp ADDR PORT PID
-	local _
-	for _ in $(seq 1 200); do
-		ss -H -lnu "( sport = :$3 )" | awk '{print $4}' | grep -qxF "$2:$3" && return 0
-		kill -0 "$4" 2>/dev/null || die "process $4 died before binding $2:$3"
-		sleep 0.05
-	done
-	die "nothing bound $2:$3"
-}
 
 # pgroup_pids PGID: every process of the group (Kamailio forks; sipproxy is one).
 pgroup_pids() { ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'; }
@@ -124,14 +108,7 @@ start_proxy() { # IMPL -> sets PX (pid = pgid)
 	fi
 	PX=$!
 	PIDS+=("$PX")
-	wait_port udp "$PADDR" "$PPORT" "$PX"
-}
-stop() { # PID
-	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
-	local _
-	for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
+	wait_port "$PADDR" "$PPORT" "$PX"
 }
 stat_of() { awk -v f="$2" 'index($0, f) { v = $(NF) } END { print v + 0 }' "$1"; }
 
@@ -149,7 +126,7 @@ run_one() {
 			-error_file "$WORK/uas-$tag-$i.err" >"$WORK/uas-$tag-$i.log" 2>&1 </dev/null &
 		uases+=($!)
 		PIDS+=($!)
-		wait_port udp "$PADDR" $((UPORT + i)) "$!"
+		wait_port "$PADDR" $((UPORT + i)) "$!"
 	done
 	local c0 c1 rc=0
 	c0=$(cpu_ticks "$PX")
