@@ -4,8 +4,8 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
-  libevent-dev libc-ares-dev libconfig-dev libcmocka-dev
-  sip-tester kamailio netcat-openbsd curl procps python3 valgrind dnsmasq-base iproute2
+  libevent-dev libc-ares-dev libconfig-dev libcmocka-dev libhiredis-dev
+  sip-tester kamailio redis-server redis-sentinel netcat-openbsd curl procps python3 valgrind dnsmasq-base iproute2
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -16,7 +16,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  # kamailio's package enables a service; the benchmark starts its own instance.
-  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true; fi
+  # kamailio's and redis's packages enable services; the benchmark and the
+  # tests start their own instances on their own ports.
+  if command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now kamailio redis-server redis-sentinel >/dev/null 2>&1 || true
+  fi
   pkill -x kamailio >/dev/null 2>&1 || true
+  pkill -x redis-server >/dev/null 2>&1 || true
+  pkill -x redis-sentinel >/dev/null 2>&1 || true
 fi

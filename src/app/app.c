@@ -15,6 +15,7 @@
 #include "admin/admin.h"
 #include "admin/nodes.h"
 #include "admin/registrations.h"
+#include "admin/store.h"
 #include "cluster/cluster.h"
 #include "registrar/registrar_hooks.h"
 #include "store/store.h"
@@ -47,7 +48,8 @@ static void admin_tp_stats(void *arg, struct tp_stats *out)
 void app_maintenance(struct app *app)
 {
 	store_expire(app->store, registrar_now_ms());
-	if (app->cfg->registrar_snapshot[0] && app->cfg->registrar_snapshot_interval &&
+	if (app->cfg->store_backend == CFG_STORE_MEMORY && app->cfg->registrar_snapshot[0] &&
+	    app->cfg->registrar_snapshot_interval &&
 	    ++app->ticks % app->cfg->registrar_snapshot_interval == 0) {
 		char err[256];
 		if (store_mem_snapshot(app->store, err, sizeof(err)) < 0)
@@ -76,11 +78,35 @@ static void registrar_ports(const struct config *cfg, struct registrar_config *r
 	}
 }
 
+static struct store *new_store(struct app *app, char *err, size_t errlen)
+{
+	const struct config *cfg = app->cfg;
+	if (cfg->store_backend == CFG_STORE_MEMORY)
+		return store_mem_new(cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : NULL,
+				     err, errlen);
+	struct store_redis_config rc = {
+	    .address = cfg->store_redis_address,
+	    .n_sentinels = cfg->store_redis_sentinels.n,
+	    .master_name = cfg->store_redis_master,
+	    .password = cfg->store_redis_password,
+	    .prefix = cfg->store_redis_prefix,
+	    .partitions = cfg->store_redis_partitions,
+	    .log_length = cfg->store_redis_log_length,
+	    .queue_max = cfg->store_redis_queue_size,
+	    .timeout_ms = cfg->store_redis_timeout_ms,
+	    .owner = cfg->name,
+	};
+	for (size_t i = 0; i < rc.n_sentinels && i < 8; i++)
+		rc.sentinels[i] = cfg->store_redis_sentinels.v[i];
+	if (rc.n_sentinels > 8)
+		rc.n_sentinels = 8;
+	return store_redis_new(app->base, &rc, err, errlen);
+}
+
 static int start_registrar(struct app *app, char *err, size_t errlen)
 {
 	const struct config *cfg = app->cfg;
-	app->store =
-	    store_mem_new(cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : NULL, err, errlen);
+	app->store = new_store(app, err, errlen);
 	if (!app->store)
 		return -1;
 	struct registrar_config rc = {
@@ -105,9 +131,13 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	registrar_proxy_hooks(app->registrar, &loc);
 	proxy_set_location(app->proxy, &loc);
 	cluster_set_registrar(app->cluster, app->registrar);
-	LOG_INFO("registrar", "domains=%zu bindings=%zu snapshot=%s", rc.n_domains,
-		 store_count(app->store),
-		 cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : "(none)");
+	if (cfg->store_backend == CFG_STORE_REDIS)
+		LOG_INFO("registrar", "domains=%zu store=redis redis=%s sentinels=%zu",
+			 rc.n_domains, cfg->store_redis_address, cfg->store_redis_sentinels.n);
+	else
+		LOG_INFO("registrar", "domains=%zu bindings=%zu store=memory snapshot=%s",
+			 rc.n_domains, store_count(app->store),
+			 cfg->registrar_snapshot[0] ? cfg->registrar_snapshot : "(none)");
 	return 0;
 }
 
@@ -138,12 +168,21 @@ fail:
 static int reload_action(void *arg, const char *path, const char *query, struct evbuffer *out,
 			 const char **content_type);
 
+/* The metric families beyond the proxy's and the transport's. */
+static void app_metrics(void *arg, struct evbuffer *out)
+{
+	struct app *app = arg;
+	admin_nodes_metrics(app->cluster, out);
+	admin_store_metrics(app->store, out);
+}
+
 int app_start(struct app *app, char *err, size_t errlen)
 {
 	const struct config *cfg = app->cfg;
 	if (proxy_start(app->proxy, err, errlen) < 0)
 		return -1;
 	cluster_start(app->cluster, app->proxy);
+	store_redis_start(app->store);
 	app->maintenance = event_new(app->base, -1, EV_PERSIST, maintenance_cb, app);
 	struct timeval tv = {1, 0};
 	if (!app->maintenance || event_add(app->maintenance, &tv) < 0) {
@@ -157,8 +196,8 @@ int app_start(struct app *app, char *err, size_t errlen)
 	    .proxy_arg = app->proxy,
 	    .tp_stats = admin_tp_stats,
 	    .tp_arg = app->proxy,
-	    .extra_metrics = admin_nodes_metrics,
-	    .extra_arg = app->cluster,
+	    .extra_metrics = app_metrics,
+	    .extra_arg = app,
 	    .name = cfg->name,
 	    .start_time = time(NULL),
 	};
@@ -170,6 +209,7 @@ int app_start(struct app *app, char *err, size_t errlen)
 	}
 	admin_route_add(app->admin, "/registrations", admin_registrations_page, app->store);
 	admin_route_add(app->admin, "/nodes", admin_nodes_page, app->cluster);
+	admin_route_add(app->admin, "/store", admin_store_page, app->store);
 	admin_action_add(app->admin, "/nodes/", admin_node_action, app->cluster);
 	admin_action_add(app->admin, "/reload", reload_action, app);
 	return 0;
@@ -247,7 +287,8 @@ void app_free(struct app *app)
 		cluster_detach(app->cluster); /* its probes live in the proxy */
 	if (app->proxy)
 		proxy_free(app->proxy);
-	if (app->store && app->cfg->registrar_snapshot[0]) {
+	if (app->store && app->cfg->store_backend == CFG_STORE_MEMORY &&
+	    app->cfg->registrar_snapshot[0]) {
 		char err[256];
 		if (store_mem_snapshot(app->store, err, sizeof(err)) < 0)
 			LOG_WARN("snapshot_failed", "reason=\"%s\"", err);

@@ -65,6 +65,12 @@ enum cfg_balance {
 	CFG_BALANCE_HASH_FROM_USER,
 };
 
+/* store.backend: where the registration store lives. */
+enum cfg_store_backend {
+	CFG_STORE_MEMORY = 0, /* this proxy's memory (+ snapshot): one proxy */
+	CFG_STORE_REDIS,      /* shared by the cluster through Redis */
+};
+
 #define CFG_MAX_CODE_RANGES 8
 /* Status codes as ranges ("200-299,405"). */
 struct cfg_codes {
@@ -126,6 +132,18 @@ struct config {
 	char registrar_snapshot[1024];	      /* file for the binding snapshot; empty = none */
 	unsigned registrar_snapshot_interval; /* s between snapshots */
 	unsigned registrar_default_expires;   /* s when neither 2xx nor REGISTER says */
+
+	/* store */
+	int store_backend; /* enum cfg_store_backend */
+	char store_redis_address[CFG_HOST_MAX];
+	struct cfg_strlist store_redis_sentinels;
+	char store_redis_master[CFG_NAME_MAX];
+	char store_redis_password[128];
+	char store_redis_prefix[64];
+	unsigned store_redis_partitions;
+	unsigned store_redis_log_length; /* entries per partition's change log */
+	unsigned store_redis_queue_size; /* writes held while Redis is away */
+	unsigned store_redis_timeout_ms;
 
 	/* dns */
 	char dns_servers[512]; /* empty = system resolver */

@@ -31,6 +31,12 @@ static const struct cfg_choice balance_choices[] = {
     {"hash-from-user", CFG_BALANCE_HASH_FROM_USER}, {NULL, 0},
 };
 
+static const struct cfg_choice store_backends[] = {
+    {"memory", CFG_STORE_MEMORY},
+    {"redis", CFG_STORE_REDIS},
+    {NULL, 0},
+};
+
 /* Only the transports the proxy implements today; tls/ws slot in here later. */
 const struct cfg_choice cfg_transport_choices[] = {
     {"udp", TP_UDP},
@@ -249,6 +255,78 @@ const struct cfg_option cfg_options[] = {
      .max = 4294967,
      .doc = "Binding lifetime in seconds when neither the SIP Server's 2xx nor the REGISTER "
 	    "gives one."},
+
+    /* store (seed: "a shared registration-info storage") */
+    {.key = "store.backend",
+     .type = CFG_OPT_ENUM,
+     F(store_backend),
+     .def = CFG_STORE_MEMORY,
+     .choices = store_backends,
+     .doc = "Where bindings live: \"memory\" (this proxy alone, with registrar.snapshot) or "
+	    "\"redis\" (one store for the whole cluster: every proxy keeps every binding in "
+	    "memory and Redis keeps them in step; see docs/shared-state.md)."},
+    {.key = "store.redis-address",
+     .type = CFG_OPT_STRING,
+     F(store_redis_address),
+     .def_str = "127.0.0.1:6379",
+     .min = 1,
+     .doc = "Redis master \"ip:port\", \"[v6]:port\" or \"unix:/path\", used when "
+	    "store.redis-sentinels is empty."},
+    {.key = "store.redis-sentinels",
+     .type = CFG_OPT_STRLIST,
+     F(store_redis_sentinels),
+     .doc = "Redis Sentinels \"ip:port\" (up to 8): the master is asked of them and "
+	    "followed through a failover."},
+    {.key = "store.redis-master-name",
+     .type = CFG_OPT_STRING,
+     F(store_redis_master),
+     .def_str = "sipproxy",
+     .min = 1,
+     .doc = "The sentinels' name for the Redis master."},
+    {.key = "store.redis-password",
+     .type = CFG_OPT_STRING,
+     F(store_redis_password),
+     .doc = "Redis AUTH password; empty = none."},
+    {.key = "store.redis-prefix",
+     .type = CFG_OPT_STRING,
+     F(store_redis_prefix),
+     .def_str = "sp",
+     .min = 1,
+     .doc = "Prefix of every key (letters, digits, \"_.-\"): one Redis can hold several "
+	    "clusters."},
+    {.key = "store.redis-partitions",
+     .type = CFG_OPT_UINT,
+     F(store_redis_partitions),
+     .def = 16,
+     .min = 1,
+     .max = 1024,
+     .doc = "Partitions the keys and change logs are split into by a hash of the "
+	    "address-of-record (each is one Redis Cluster hash tag). Every proxy of a cluster "
+	    "must use the same number."},
+    {.key = "store.redis-log-length",
+     .type = CFG_OPT_UINT,
+     F(store_redis_log_length),
+     .def = 10000,
+     .min = 100,
+     .max = 10000000,
+     .doc = "Changes each partition's log keeps (approximately): a proxy away for longer "
+	    "than that reloads everything."},
+    {.key = "store.redis-queue-size",
+     .type = CFG_OPT_UINT,
+     F(store_redis_queue_size),
+     .def = 100000,
+     .min = 1,
+     .max = 10000000,
+     .doc = "Writes held while Redis is unreachable; past it writes are dropped (counted, "
+	    "logged) and this proxy's bindings are written back once Redis returns."},
+    {.key = "store.redis-timeout",
+     .type = CFG_OPT_UINT,
+     F(store_redis_timeout_ms),
+     .def = 2000,
+     .min = 100,
+     .max = 60000,
+     .doc = "Milliseconds Redis has to connect or answer before the connection is dropped "
+	    "and tried again."},
 
     /* dns */
     {.key = "dns.servers",

@@ -36,6 +36,13 @@ int sip_uri_parse(struct str s, struct sip_uri *u);
 /* RFC 3261 §19.1.4 comparison (case rules, escapes, param rules). */
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 
+/* A key for u, the same for any two URIs that are equal by §19.1.4 (scheme
+ * and host folded, escapes decoded, port, and the parameters that must match
+ * when present in either); URIs that differ only in other parameters share
+ * it. Printable (octets other than unreserved ones as %HH), written
+ * NUL-terminated; returns its length, 0 when it does not fit in cap. */
+size_t sip_uri_key(const struct sip_uri *u, char *out, size_t cap);
+
 /* Host without IPv6 brackets (for resolver / sockaddr use). */
 struct str sip_uri_host_bare(const struct sip_uri *u);
 

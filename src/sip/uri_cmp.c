@@ -1,7 +1,9 @@
 /* uri_cmp.c — URI equality by RFC 3261 §19.1.4: user and password compared
  * case-sensitively, host case-insensitively, escapes decoded before comparing,
  * user/ttl/method/maddr/transport parameters must match when present in either,
- * other parameters only when present in both, headers must all match. */
+ * other parameters only when present in both, headers must all match; and a
+ * key that is the same for any two URIs that compare equal (sip_uri_key). */
+#include <stdio.h>
 #include <string.h>
 
 #include "sip/sip_chars.h"
@@ -131,4 +133,89 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 	if (!params_match(a->params, b->params) || !params_match(b->params, a->params))
 		return false;
 	return headers_match(a->headers, b->headers) && headers_match(b->headers, a->headers);
+}
+
+/* The key under construction. */
+struct key_out {
+	char *p;
+	size_t cap, n;
+	bool full;
+};
+
+static void key_byte(struct key_out *k, char c)
+{
+	if (k->n + 1 >= k->cap) {
+		k->full = true;
+		return;
+	}
+	k->p[k->n++] = c;
+}
+
+/* Appends s, lower-cased when fold. With canon, escapes are decoded and
+ * every octet but alphanumerics and "-_.!~*'()" is written back as %HH, so
+ * "%61" and "a" give one spelling and no octet can pass for a separator. */
+static void key_put(struct key_out *k, struct str s, bool canon, bool fold)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < s.len;) {
+		unsigned char c = canon ? next_octet(s, &i) : (unsigned char)s.p[i++];
+		if (fold)
+			c = sc_lower(c);
+		if (!canon || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-_.!~*'()", c) != NULL) {
+			if (c) {
+				key_byte(k, (char)c);
+				continue;
+			}
+		}
+		key_byte(k, '%');
+		key_byte(k, hex[c >> 4]);
+		key_byte(k, hex[c & 15]);
+	}
+}
+
+static void key_lit(struct key_out *k, const char *c)
+{
+	key_put(k, str_cstr(c), false, false);
+}
+
+size_t sip_uri_key(const struct sip_uri *u, char *out, size_t cap)
+{
+	struct key_out k = {out, cap, 0, false};
+	if (!cap)
+		return 0;
+	key_put(&k, u->scheme_str, false, true);
+	key_lit(&k, ":");
+	if (u->scheme == SIP_URI_OTHER) {
+		key_put(&k, u->opaque, true, false);
+	} else {
+		key_put(&k, u->user, true, false);
+		if (u->scheme != SIP_URI_TEL) {
+			if (u->password.p) {
+				key_lit(&k, ":");
+				key_put(&k, u->password, true, false);
+			}
+			key_lit(&k, "@");
+			key_put(&k, u->host, true, true);
+			char port[8];
+			snprintf(port, sizeof(port), ":%u", (unsigned)u->port);
+			key_lit(&k, port);
+		}
+		/* Only the parameters that must match when present in either:
+		 * the others may be absent from an equal URI. */
+		static const char *const names[] = {"user", "ttl", "method", "maddr", "transport"};
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			struct str v;
+			if (find_item(u->params, ';', str_cstr(names[i]), &v)) {
+				key_lit(&k, ";");
+				key_lit(&k, names[i]);
+				key_lit(&k, "=");
+				key_put(&k, v, true, true);
+			}
+		}
+	}
+	if (k.full)
+		return 0;
+	out[k.n] = '\0';
+	return k.n;
 }

@@ -10,10 +10,11 @@
 #include <sys/socket.h>
 
 #include "sip/uri.h"
+#include "store/binding_codec.h"
 #include "store/store_mem_internal.h"
 
 /* The header size the comment in store_mem_internal.h promises. */
-_Static_assert(offsetof(struct store_rec, data) == 82, "store_rec header is 82 bytes");
+_Static_assert(offsetof(struct store_rec, data) == 91, "store_rec header is 91 bytes");
 
 size_t store_alloc_size(void *p)
 {
@@ -80,11 +81,13 @@ struct store_rec *store_rec_new(const struct store_binding *b, size_t *alloc_byt
 	r->aor = NULL;
 	r->expires_at = b->expires_at;
 	r->conn_id = b->conn_id;
+	r->version = b->version;
 	r->cseq = b->cseq;
 	r->reg_id = b->reg_id;
 	r->heap_idx = UINT32_MAX;
 	r->q = b->q;
 	r->proto = (uint8_t)b->proto;
+	r->seen = 0;
 	pack_source(r, &b->source);
 	char *p = r->data;
 	for (int i = 0; i < STORE_F_COUNT; i++) {
@@ -126,20 +129,27 @@ void store_rec_unpack(const struct store_rec *r, struct store_binding *out)
 	out->proto = (enum tp_proto)r->proto;
 	unpack_source(r, &out->source);
 	out->conn_id = r->conn_id;
+	out->version = r->version;
 	out->owner = f[STORE_F_OWNER];
 	out->node = f[STORE_F_NODE];
 }
 
 /* RFC 3261 §10.3 step 7: "using the URI comparison rules" of §19.1.4, so
  * sip:Alice@host;transport=UDP refreshes sip:Alice@HOST;transport=udp. Equal
- * bytes (the common case) need no parsing. */
+ * bytes (the common case) need no parsing. Compared by sip_uri_key, the
+ * identity every proxy of a cluster and Redis agree on (binding_key): equal
+ * URIs have one key; URIs that differ only in a parameter that either may
+ * omit are one binding too. */
 static bool contact_eq(struct str stored, struct str given)
 {
 	if (str_eq(stored, given))
 		return true;
 	struct sip_uri a, b;
-	return sip_uri_parse(stored, &a) == 0 && sip_uri_parse(given, &b) == 0 &&
-	       sip_uri_equal(&a, &b);
+	char ka[BINDING_KEY_MAX], kb[BINDING_KEY_MAX];
+	if (sip_uri_parse(stored, &a) < 0 || sip_uri_parse(given, &b) < 0)
+		return false;
+	size_t na = sip_uri_key(&a, ka, sizeof(ka)), nb = sip_uri_key(&b, kb, sizeof(kb));
+	return na && na == nb && memcmp(ka, kb, na) == 0;
 }
 
 bool store_rec_key_eq(const struct store_rec *r, const struct store_binding *b)

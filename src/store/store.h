@@ -32,6 +32,9 @@ struct store_binding {
 	/* name of the SIP Server node (HA pair) that accepted the REGISTER, may
 	 * be empty; that node owns the endpoint */
 	struct str node;
+	/* replication version (the shared store's order of changes); 0 = not
+	 * replicated or not yet confirmed */
+	uint64_t version;
 };
 
 enum store_result {
@@ -114,6 +117,29 @@ static inline void store_free(struct store *s)
 	if (s)
 		s->ops->free(s);
 }
+
+/* The Redis backend: the whole table in this proxy's memory (lookups never
+ * wait), every change written through to Redis and every other proxy's
+ * changes replayed from it (repl.h). owner is this proxy's name: the
+ * bindings it owns are the ones it writes back when Redis lost them. */
+struct event_base;
+struct store_redis_config {
+	const char *address; /* "host:port" or "unix:/path", when no sentinels */
+	const char *sentinels[8];
+	size_t n_sentinels;
+	const char *master_name;
+	const char *password;
+	const char *prefix;
+	unsigned partitions, log_length, queue_max, timeout_ms;
+	const char *owner;
+};
+struct store *store_redis_new(struct event_base *base, const struct store_redis_config *cfg,
+			      char *err, size_t errlen);
+/* Starts connecting (after the event loop is set up). */
+void store_redis_start(struct store *s);
+/* The replication's state and counters; false for another backend. */
+struct repl_stats;
+bool store_redis_stats(struct store *s, struct repl_stats *out, uint64_t *unstorable);
 
 /* The in-memory backend. snapshot_path (may be NULL) is loaded at creation
  * if it exists; store_mem_snapshot writes it atomically (tmp + rename). */

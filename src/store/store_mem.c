@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/binding_codec.h"
 #include "store/store_mem_internal.h"
 #include "util/log.h"
 
@@ -25,6 +26,7 @@ struct store_mem {
 	store_watch_fn watch_fn;
 	void *watch_arg;
 	char *snapshot_path;
+	bool loading; /* a full load of the shared store is in progress */
 };
 
 static struct store_mem *mem_of(struct store *s)
@@ -109,19 +111,10 @@ static void rec_drop(struct store_mem *m, struct store_rec *r, enum store_event 
 	free(r);
 }
 
-static enum store_result mem_save(struct store *s, const struct store_binding *b)
+/* Adds b or replaces old (b's record in its AOR, may be NULL). */
+static enum store_result mem_put(struct store_mem *m, const struct store_binding *b,
+				 struct store_aor *a, uint32_t hash, struct store_rec *old)
 {
-	struct store_mem *m = mem_of(s);
-	/* q is a qvalue x 1000 (RFC 3261 §20.10: 0 to 1); anything else would
-	 * also make the snapshot unloadable. */
-	if (!b || !b->aor.len || !b->aor.p || b->aor.len > UINT16_MAX ||
-	    (!b->contact.len && !b->instance.len) || b->q > 1000)
-		return STORE_ERROR;
-	uint32_t hash = store_table_hash(&m->table, b->aor);
-	struct store_aor *a = store_table_find(&m->table, b->aor, hash);
-	struct store_rec *old = aor_find_rec(a, b);
-	if (old && store_rec_is_stale(old, b->call_id, b->cseq))
-		return STORE_STALE;
 	if (!old && a && a->nbind == UINT16_MAX)
 		return STORE_ERROR;
 	size_t rbytes;
@@ -158,9 +151,163 @@ static enum store_result mem_save(struct store *s, const struct store_binding *b
 		m->nbind++;
 	}
 	list_insert(a, r);
+	r->seen = m->loading;
 	m->rec_bytes += rbytes;
 	notify(m, STORE_EV_SAVED, r);
 	return STORE_OK;
+}
+
+static bool binding_valid(const struct store_binding *b)
+{
+	/* q is a qvalue x 1000 (RFC 3261 §20.10: 0 to 1); anything else would
+	 * also make the snapshot unloadable. */
+	return b && b->aor.len && b->aor.p && b->aor.len <= UINT16_MAX &&
+	       (b->contact.len || b->instance.len) && b->q <= 1000;
+}
+
+static enum store_result mem_save(struct store *s, const struct store_binding *b)
+{
+	struct store_mem *m = mem_of(s);
+	if (!binding_valid(b))
+		return STORE_ERROR;
+	uint32_t hash = store_table_hash(&m->table, b->aor);
+	struct store_aor *a = store_table_find(&m->table, b->aor, hash);
+	struct store_rec *old = aor_find_rec(a, b);
+	if (old && store_rec_is_stale(old, b->call_id, b->cseq))
+		return STORE_STALE;
+	return mem_put(m, b, a, hash, old);
+}
+
+enum store_result store_mem_apply_save(struct store *s, const struct store_binding *b)
+{
+	struct store_mem *m = mem_of(s);
+	if (!binding_valid(b))
+		return STORE_ERROR;
+	uint32_t hash = store_table_hash(&m->table, b->aor);
+	struct store_aor *a = store_table_find(&m->table, b->aor, hash);
+	struct store_rec *old = aor_find_rec(a, b);
+	if (old && old->version >= b->version) {
+		old->seen = old->seen || m->loading;
+		return STORE_STALE;
+	}
+	return mem_put(m, b, a, hash, old);
+}
+
+/* aor's record whose binding_key is key (a replayed change names it so). */
+static struct store_rec *aor_find_rec_key(struct store_aor *a, struct str key)
+{
+	char k[BINDING_KEY_MAX];
+	for (struct store_rec *r = a ? a->head : NULL; r; r = r->next) {
+		struct store_binding b;
+		store_rec_unpack(r, &b);
+		size_t n = binding_key(&b, k, sizeof(k));
+		if (n && str_eq(str_make(k, n), key))
+			return r;
+	}
+	return NULL;
+}
+
+enum store_result store_mem_apply_remove(struct store *s, struct str aor, struct str key,
+					 uint64_t version, enum store_event ev)
+{
+	struct store_mem *m = mem_of(s);
+	struct store_aor *a = aor_find(m, aor);
+	struct store_rec *r = aor_find_rec_key(a, key);
+	if (!r)
+		return STORE_NOT_FOUND;
+	if (r->version >= version)
+		return STORE_STALE;
+	rec_drop(m, r, ev);
+	aor_release_if_empty(m, a);
+	return STORE_OK;
+}
+
+size_t store_mem_apply_remove_all(struct store *s, struct str aor, uint64_t version)
+{
+	struct store_mem *m = mem_of(s);
+	struct store_aor *a = aor_find(m, aor);
+	size_t n = 0;
+	if (!a)
+		return 0;
+	struct store_rec *r = a->head;
+	while (r) {
+		struct store_rec *next = r->next;
+		if (r->version < version) {
+			rec_drop(m, r, STORE_EV_REMOVED);
+			n++;
+		}
+		r = next;
+	}
+	aor_release_if_empty(m, a);
+	return n;
+}
+
+static int clear_seen(void *arg, struct store_aor *a)
+{
+	(void)arg;
+	for (struct store_rec *r = a->head; r; r = r->next)
+		r->seen = 0;
+	return 0;
+}
+
+void store_mem_load_begin(struct store *s)
+{
+	struct store_mem *m = mem_of(s);
+	store_table_each(&m->table, clear_seen, NULL);
+	m->loading = true;
+}
+
+/* Collected first: dropping while the table is walked would free the AOR
+ * being visited. */
+struct unseen {
+	struct store_rec **v;
+	size_t n, cap;
+};
+
+static int collect_unseen(void *arg, struct store_aor *a)
+{
+	struct unseen *u = arg;
+	for (struct store_rec *r = a->head; r; r = r->next) {
+		if (r->seen || !r->version)
+			continue;
+		if (u->n == u->cap) {
+			size_t cap = u->cap ? u->cap * 2 : 256;
+			struct store_rec **v = realloc(u->v, cap * sizeof(*v));
+			if (!v)
+				return 1;
+			u->v = v;
+			u->cap = cap;
+		}
+		u->v[u->n++] = r;
+	}
+	return 0;
+}
+
+size_t store_mem_load_end(struct store *s, bool drop_unseen)
+{
+	struct store_mem *m = mem_of(s);
+	m->loading = false;
+	if (!drop_unseen)
+		return 0;
+	struct unseen u = {0};
+	store_table_each(&m->table, collect_unseen, &u);
+	for (size_t i = 0; i < u.n; i++) {
+		struct store_aor *a = u.v[i]->aor;
+		rec_drop(m, u.v[i], STORE_EV_REMOVED);
+		aor_release_if_empty(m, a);
+	}
+	free(u.v);
+	return u.n;
+}
+
+void store_mem_confirm(struct store *s, struct str aor, struct str key, struct str call_id,
+		       uint32_t cseq, uint64_t version)
+{
+	struct store_mem *m = mem_of(s);
+	struct store_rec *r = aor_find_rec_key(aor_find(m, aor), key);
+	if (r && r->version < version && r->cseq == cseq &&
+	    str_eq(store_rec_field(r, STORE_F_CALL_ID), call_id))
+		r->version = version;
 }
 
 static enum store_result mem_remove(struct store *s, const struct store_binding *b)

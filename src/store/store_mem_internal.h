@@ -24,8 +24,8 @@ enum store_rec_field {
 	STORE_F_COUNT
 };
 
-/* One binding = ONE allocation: this 82-byte header (data[] starts at offset
- * 82, not at sizeof's padded 88), then the strings back to back (lengths as
+/* One binding = ONE allocation: this 91-byte header (data[] starts at offset
+ * 91, not at sizeof's padded 96), then the strings back to back (lengths as
  * uint16, no NUL, no fixed-size arrays). The AOR string lives once in its
  * struct store_aor, shared by all of the AOR's bindings. */
 struct store_rec {
@@ -33,6 +33,7 @@ struct store_rec {
 	struct store_aor *aor;
 	int64_t expires_at;
 	uint64_t conn_id;
+	uint64_t version; /* replication version (store_redis.c), 0 = local only */
 	uint32_t cseq;
 	uint32_t reg_id;
 	uint32_t heap_idx; /* position in the expiry heap */
@@ -43,6 +44,7 @@ struct store_rec {
 	uint8_t family; /* 0 (none), AF_INET or AF_INET6 */
 	uint16_t len[STORE_F_COUNT];
 	uint8_t addr[16];
+	uint8_t seen; /* found by the full load in progress (store_mem_load_*) */
 	char data[];
 };
 
@@ -112,6 +114,31 @@ static inline struct store_rec *store_heap_top(const struct store_heap *h)
 	return h->n ? h->v[0].rec : NULL;
 }
 void store_heap_fini(struct store_heap *h);
+
+/* ---- store_mem.c: changes another proxy made, replayed (store_redis.c) ----
+ * The shared store already ordered them (§10.3 step 7 ran there): the one
+ * rule here is the version, so a change applied twice, late or out of order
+ * is harmless. A local record at version 0 (saved here, not yet confirmed)
+ * yields to any replayed change; its own confirmation follows. */
+/* Saves b (b->version > 0) unless the record has a version >= b->version:
+ * then STORE_STALE. */
+enum store_result store_mem_apply_save(struct store *s, const struct store_binding *b);
+/* Removes aor's binding whose binding_key is key if its version < version. */
+enum store_result store_mem_apply_remove(struct store *s, struct str aor, struct str key,
+					 uint64_t version, enum store_event ev);
+/* Removes every binding of aor whose version < version; returns how many. */
+size_t store_mem_apply_remove_all(struct store *s, struct str aor, uint64_t version);
+/* A full load of the shared store begins: from now until load_end every
+ * record saved or found stale by a replayed change counts as seen. */
+void store_mem_load_begin(struct store *s);
+/* It ends: with drop_unseen, the confirmed records (version > 0) it did not
+ * see are removed (gone from the shared store while we were not
+ * listening). Returns how many. */
+size_t store_mem_load_end(struct store *s, bool drop_unseen);
+/* Sets the version of aor's binding whose binding_key is key if it still
+ * has this Call-ID and CSeq (the shared store confirmed this very write). */
+void store_mem_confirm(struct store *s, struct str aor, struct str key, struct str call_id,
+		       uint32_t cseq, uint64_t version);
 
 /* ---- store_snapshot.c: on-disk format ---- */
 /* Loads path into s (via store_save); 1 = loaded, 0 = no file, -1 = error in err. */

@@ -5,10 +5,8 @@
  *
  * Format v2, little-endian:
  *   header  "SIPSTORE" u32 version=2 u32 header_len=24 i64 written_at_ms
- *   record  u32 len (>0), then len bytes: i64 expires_at u32 cseq u32 reg_id
- *           u16 q u8 proto u8 family u8[2] port (network order) u32 scope_id
- *           u8[16] addr, then seven (u16 len, bytes): aor contact instance
- *           call_id path owner node
+ *   record  u32 len (>0), then len bytes: one binding in the layout of
+ *           binding_codec.h (fixed part, then seven strings)
  *   trailer u32 0, u64 record count, u64 FNV-1a-64 of every byte before it
  * Version 1 (written before bindings had a SIP Server node) is the same with
  * six strings, no node; it still loads, its bindings with an empty node. Only
@@ -25,16 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/binding_codec.h"
 #include "store/store_mem_internal.h"
 
 #define SNAP_MAGIC	 "SIPSTORE"
 #define SNAP_VERSION	 2u
 #define SNAP_VERSION_V1	 1u /* six strings: no node */
 #define SNAP_HEADER_LEN	 24u
-#define SNAP_FIXED_LEN	 42u
 #define SNAP_TRAILER_LEN 20u /* u32 0 + u64 count + u64 checksum */
-#define SNAP_NSTR	 7
-#define SNAP_NSTR_V1	 6
 
 static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 {
@@ -46,20 +42,6 @@ static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 #define FNV64_INIT 14695981039346656037ull
-
-static void put_le(unsigned char *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* ---- writing ---- */
 
@@ -87,11 +69,7 @@ static int write_binding(void *arg, const struct store_binding *b)
 	struct snap_writer *w = arg;
 	if (b->expires_at <= w->now_ms)
 		return 0; /* only live bindings are worth keeping */
-	const struct str s[SNAP_NSTR] = {b->aor,  b->contact, b->instance, b->call_id,
-					 b->path, b->owner,   b->node};
-	size_t len = SNAP_FIXED_LEN;
-	for (int i = 0; i < SNAP_NSTR; i++)
-		len += 2 + s[i].len;
+	size_t len = binding_codec_len(b);
 	if (len + 4 > w->cap) {
 		unsigned char *nb = realloc(w->buf, len + 4);
 		if (!nb) {
@@ -101,36 +79,8 @@ static int write_binding(void *arg, const struct store_binding *b)
 		w->buf = nb;
 		w->cap = len + 4;
 	}
-	unsigned char *p = w->buf;
-	put_le(p, len, 4);
-	put_le(p + 4, (uint64_t)b->expires_at, 8);
-	put_le(p + 12, b->cseq, 4);
-	put_le(p + 16, b->reg_id, 4);
-	put_le(p + 20, b->q, 2);
-	p[22] = (unsigned char)b->proto;
-	uint32_t scope = 0;
-	unsigned char addr[16] = {0}, port[2] = {0};
-	p[23] = 0;
-	if (b->source.sa.sa_family == AF_INET) {
-		p[23] = AF_INET;
-		memcpy(port, &b->source.in4.sin_port, 2);
-		memcpy(addr, &b->source.in4.sin_addr, 4);
-	} else if (b->source.sa.sa_family == AF_INET6) {
-		p[23] = AF_INET6;
-		memcpy(port, &b->source.in6.sin6_port, 2);
-		memcpy(addr, &b->source.in6.sin6_addr, 16);
-		scope = b->source.in6.sin6_scope_id;
-	}
-	memcpy(p + 24, port, 2);
-	put_le(p + 26, scope, 4);
-	memcpy(p + 30, addr, 16);
-	unsigned char *q = p + 4 + SNAP_FIXED_LEN;
-	for (int i = 0; i < SNAP_NSTR; i++) {
-		put_le(q, s[i].len, 2);
-		if (s[i].len)
-			memcpy(q + 2, s[i].p, s[i].len);
-		q += 2 + s[i].len;
-	}
+	codec_put_le(w->buf, len, 4);
+	binding_codec_put(b, w->buf + 4);
 	w_bytes(w, w->buf, len + 4);
 	w->count++;
 	return w->err ? 1 : 0;
@@ -172,17 +122,17 @@ int store_snapshot_write(struct store *s, const char *path, int64_t now_ms, size
 	}
 	unsigned char hdr[SNAP_HEADER_LEN];
 	memcpy(hdr, SNAP_MAGIC, 8);
-	put_le(hdr + 8, SNAP_VERSION, 4);
-	put_le(hdr + 12, SNAP_HEADER_LEN, 4);
-	put_le(hdr + 16, (uint64_t)now_ms, 8);
+	codec_put_le(hdr + 8, SNAP_VERSION, 4);
+	codec_put_le(hdr + 12, SNAP_HEADER_LEN, 4);
+	codec_put_le(hdr + 16, (uint64_t)now_ms, 8);
 	errno = 0;
 	w_bytes(&w, hdr, sizeof(hdr));
 	store_iterate(s, write_binding, &w);
 	unsigned char tr[SNAP_TRAILER_LEN];
-	put_le(tr, 0, 4);
-	put_le(tr + 4, w.count, 8);
+	codec_put_le(tr, 0, 4);
+	codec_put_le(tr + 4, w.count, 8);
 	w_bytes(&w, tr, 12);
-	put_le(tr + 12, w.h, 8); /* the checksum covers everything before it */
+	codec_put_le(tr + 12, w.h, 8); /* the checksum covers everything before it */
 	if (!w.err && fwrite(tr + 12, 1, 8, w.f) != 8)
 		w.err = errno ? errno : EIO;
 	if (!w.err && fflush(w.f) != 0)
@@ -207,72 +157,18 @@ int store_snapshot_write(struct store *s, const char *path, int64_t now_ms, size
 
 /* ---- reading ---- */
 
-struct snap_reader {
-	const unsigned char *p;
-	size_t len, pos;
-};
-
-static bool r_take(struct snap_reader *r, size_t n, const unsigned char **out)
-{
-	if (r->len - r->pos < n)
-		return false;
-	*out = r->p + r->pos;
-	r->pos += n;
-	return true;
-}
-
 /* Decodes one record body of a file of format version ver; on failure
  * returns a reason, else NULL. */
 static const char *decode_record(const unsigned char *p, size_t len, uint32_t ver,
 				 struct store_binding *b)
 {
-	struct snap_reader r = {p, len, 0};
-	const unsigned char *f;
-	if (!r_take(&r, SNAP_FIXED_LEN, &f))
-		return "record shorter than its fixed part";
-	memset(b, 0, sizeof(*b));
-	b->expires_at = (int64_t)get_le(f, 8);
-	b->cseq = (uint32_t)get_le(f + 8, 4);
-	b->reg_id = (uint32_t)get_le(f + 12, 4);
-	b->q = (uint16_t)get_le(f + 16, 2);
-	if (b->q > 1000)
-		return "q-value above 1000";
-	if (f[18] >= TP_PROTO_COUNT)
-		return "unknown transport protocol";
-	b->proto = (enum tp_proto)f[18];
-	uint32_t scope = (uint32_t)get_le(f + 22, 4);
-	if (f[19] == AF_INET) {
-		b->source.in4.sin_family = AF_INET;
-		memcpy(&b->source.in4.sin_port, f + 20, 2);
-		memcpy(&b->source.in4.sin_addr, f + 26, 4);
-	} else if (f[19] == AF_INET6) {
-		b->source.in6.sin6_family = AF_INET6;
-		memcpy(&b->source.in6.sin6_port, f + 20, 2);
-		memcpy(&b->source.in6.sin6_addr, f + 26, 16);
-		b->source.in6.sin6_scope_id = scope;
-	} else if (f[19] != 0) {
-		return "unknown address family";
-	}
-	struct str *s[SNAP_NSTR] = {&b->aor,  &b->contact, &b->instance, &b->call_id,
-				    &b->path, &b->owner,   &b->node};
-	/* v1 has no node: it stays empty (memset above). */
-	int nstr = ver == SNAP_VERSION_V1 ? SNAP_NSTR_V1 : SNAP_NSTR;
-	for (int i = 0; i < nstr; i++) {
-		const unsigned char *l, *d;
-		if (!r_take(&r, 2, &l))
-			return "string length past the record end";
-		size_t n = (size_t)get_le(l, 2);
-		if (!r_take(&r, n, &d))
-			return "string past the record end";
-		*s[i] = str_make((const char *)d, n);
-	}
-	if (r.pos != r.len)
-		return "extra bytes at the record end";
-	if (!b->aor.len)
-		return "empty address-of-record";
-	if (!b->contact.len && !b->instance.len)
-		return "binding without contact or instance";
-	return NULL;
+	/* v1 has no node: it stays empty. */
+	size_t used = 0;
+	const char *why = binding_codec_get(
+	    p, len, ver == SNAP_VERSION_V1 ? BINDING_CODEC_NSTR_V1 : BINDING_CODEC_NSTR, b, &used);
+	if (!why && used != len)
+		why = "extra bytes at the record end";
+	return why;
 }
 
 /* Pass 1: the framing (header, record lengths, trailer, checksum) before any
@@ -288,9 +184,9 @@ static int check_frame(const unsigned char *p, size_t size, const char *path, si
 		snprintf(err, errlen, "snapshot %s: bad magic at offset 0", path);
 		return -1;
 	}
-	uint32_t ver = (uint32_t)get_le(p + 8, 4);
+	uint32_t ver = (uint32_t)codec_get_le(p + 8, 4);
 	if ((ver != SNAP_VERSION && ver != SNAP_VERSION_V1) ||
-	    get_le(p + 12, 4) != SNAP_HEADER_LEN) {
+	    codec_get_le(p + 12, 4) != SNAP_HEADER_LEN) {
 		snprintf(err, errlen, "snapshot %s: unsupported version %u at offset 8", path, ver);
 		return -1;
 	}
@@ -300,7 +196,7 @@ static int check_frame(const unsigned char *p, size_t size, const char *path, si
 			snprintf(err, errlen, "snapshot %s: truncated at offset %zu", path, off);
 			return -1;
 		}
-		size_t len = (size_t)get_le(p + off, 4);
+		size_t len = (size_t)codec_get_le(p + off, 4);
 		if (len == 0)
 			break;
 		if (size - off - 4 < len) {
@@ -318,13 +214,13 @@ static int check_frame(const unsigned char *p, size_t size, const char *path, si
 			 size - off < SNAP_TRAILER_LEN ? "truncated" : "bytes after the", off);
 		return -1;
 	}
-	if (get_le(p + off + 4, 8) != n) {
+	if (codec_get_le(p + off + 4, 8) != n) {
 		snprintf(err, errlen,
 			 "snapshot %s: trailer at offset %zu counts %llu records, file has %zu",
-			 path, off, (unsigned long long)get_le(p + off + 4, 8), n);
+			 path, off, (unsigned long long)codec_get_le(p + off + 4, 8), n);
 		return -1;
 	}
-	if (get_le(p + off + 12, 8) != fnv64(FNV64_INIT, p, off + 12)) {
+	if (codec_get_le(p + off + 12, 8) != fnv64(FNV64_INIT, p, off + 12)) {
 		snprintf(err, errlen, "snapshot %s: checksum mismatch (trailer at offset %zu)",
 			 path, off + 12);
 		return -1;
@@ -339,7 +235,7 @@ static int apply_records(struct store *s, const unsigned char *p, size_t nrec, u
 {
 	size_t off = SNAP_HEADER_LEN;
 	for (size_t i = 0; i < nrec; i++) {
-		size_t len = (size_t)get_le(p + off, 4);
+		size_t len = (size_t)codec_get_le(p + off, 4);
 		struct store_binding b;
 		const char *why = decode_record(p + off + 4, len, ver, &b);
 		if (why) {

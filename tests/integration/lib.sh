@@ -49,6 +49,8 @@ P_ADMIN2=$((IT_PORT_BASE + 2))    # admin of further proxies (cluster_lib.sh)
 P_ADMIN3=$((IT_PORT_BASE + 3))
 P_ADMIN4=$((IT_PORT_BASE + 4))
 P_RTP=$((IT_PORT_BASE + 50))      # media a test sends itself (RTP echo checks)
+P_REDIS=$((IT_PORT_BASE + 60))    # a test's own redis-server(s) (redis_lib.sh): +60..+64
+P_SENTINEL=$((IT_PORT_BASE + 65)) # its redis-sentinels: +65..+69
 
 # The user part of the proxy's Record-Route values: a flow token (RFC 5626 §5.2)
 # when the dialog has an endpoint on one side (a regex: optional, hex).

@@ -1,0 +1,648 @@
+/* repl.c — the replication engine's life cycle (repl.h): on every connection
+ * it loads the script, asks each partition's log where it stands (XINFO
+ * STREAM) and decides between tailing on from the last position and a full
+ * load (first start, trimmed past us, or Redis behind us: data lost); and
+ * the write queue: bounded, sent in order with a window, answered in order,
+ * re-sent after a loss (the script makes a repeat harmless), paused on
+ * transient errors (OOM, BUSY), given up only on permanent ones. */
+#include "store/repl_internal.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+
+const unsigned repl_lag_bounds_ms[11] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
+
+int64_t repl_now_ms(void)
+{
+	return repl_wall_ms();
+}
+
+int64_t repl_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t fnv1a(struct str s)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+unsigned repl_partition(const struct repl *r, struct str group)
+{
+	return fnv1a(group) % r->partitions;
+}
+
+size_t repl_group_key(const struct repl *r, char kind, struct str group, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s:{%u}:%c:%.*s", r->prefix, repl_partition(r, group), kind,
+			 (int)group.len, group.p);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+int repl_id_cmp(const char *a, const char *b)
+{
+	unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+	if (!a[0] || !b[0])
+		return a[0] ? 1 : (b[0] ? -1 : 0);
+	sscanf(a, "%llu-%llu", &am, &as);
+	sscanf(b, "%llu-%llu", &bm, &bs);
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return as < bs ? -1 : (as > bs ? 1 : 0);
+}
+
+const struct repl_kind *repl_find_kind(const struct repl *r, char kind)
+{
+	for (size_t i = 0; i < r->nkinds; i++)
+		if (r->kinds[i].kind == kind)
+			return &r->kinds[i];
+	return NULL;
+}
+
+const char *repl_state_name(enum repl_state s)
+{
+	switch (s) {
+	case REPL_DOWN: return "down";
+	case REPL_SYNCING: return "syncing";
+	case REPL_LOADING: return "loading";
+	case REPL_LIVE: return "live";
+	}
+	return "?";
+}
+
+/* ---- the write queue ---- */
+
+static void q_push_back(struct repl *r, struct repl_qent *e)
+{
+	e->next = NULL;
+	if (r->q_tail)
+		r->q_tail->next = e;
+	else
+		r->q_head = e;
+	r->q_tail = e;
+	r->queued++;
+}
+
+static struct str pack(char **at, struct str s)
+{
+	struct str out = str_make(*at, s.len);
+	if (s.len)
+		memcpy(*at, s.p, s.len);
+	*at += s.len;
+	return out;
+}
+
+bool repl_write(struct repl *r, const struct repl_write *w)
+{
+	if (r->queued + r->in_flight >= r->queue_max) {
+		r->st.queue_overflow++;
+		if (!r->overflowed)
+			LOG_WARN("store_queue_full",
+				 "queued=%zu in_flight=%zu redis=%s: writes dropped until Redis "
+				 "keeps up; this proxy's records are written back then",
+				 r->queued, r->in_flight, redis_link_master(r->link));
+		r->overflowed = true;
+		return false;
+	}
+	size_t n = w->group.len + w->field.len + w->call_id.len + w->payload.len;
+	struct repl_qent *e = malloc(sizeof(*e) + n);
+	if (!e) {
+		r->st.queue_overflow++;
+		r->overflowed = true;
+		return false;
+	}
+	e->w = *w;
+	char *at = e->data;
+	e->w.group = pack(&at, w->group);
+	e->w.field = pack(&at, w->field);
+	e->w.call_id = pack(&at, w->call_id);
+	e->w.payload = pack(&at, w->payload);
+	q_push_back(r, e);
+	repl_flush(r);
+	return true;
+}
+
+static void written(struct repl *r, const struct repl_qent *e, enum repl_outcome o, uint64_t v)
+{
+	const struct repl_kind *k = repl_find_kind(r, e->w.kind);
+	if (k && k->written)
+		k->written(k->arg, &e->w, o, v);
+}
+
+/* Removes e, the oldest write in flight. */
+static void flight_pop(struct repl *r, struct repl_qent *e)
+{
+	if (r->f_head != e)
+		return; /* answers come in order: cannot happen */
+	r->f_head = e->next;
+	if (!r->f_head)
+		r->f_tail = NULL;
+	r->in_flight--;
+}
+
+/* In-flight writes go back to the front of the queue, in order. */
+static void flight_requeue(struct repl *r)
+{
+	if (!r->f_head)
+		return;
+	r->f_tail->next = r->q_head;
+	if (!r->q_head)
+		r->q_tail = r->f_tail;
+	r->q_head = r->f_head;
+	r->queued += r->in_flight;
+	r->f_head = r->f_tail = NULL;
+	r->in_flight = 0;
+}
+
+static void on_pause_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+	r->paused = false;
+	repl_flush(r);
+}
+
+static bool error_is(const redisReply *rep, const char *prefix)
+{
+	return strncmp(rep->str, prefix, strlen(prefix)) == 0;
+}
+
+static uint64_t reply_u64(const redisReply *e)
+{
+	if (e->type == REDIS_REPLY_INTEGER)
+		return e->integer > 0 ? (uint64_t)e->integer : 0;
+	if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+		return strtoull(e->str, NULL, 10);
+	return 0;
+}
+
+static void check_write_back(struct repl *r);
+
+/* The answer to the oldest write in flight (the engine is found through the
+ * entry's place: answers come in order). */
+struct write_ticket {
+	struct repl *r;
+	struct repl_qent *e;
+	unsigned long gen;
+};
+
+static void on_written(void *priv, redisReply *rep)
+{
+	struct write_ticket *t = priv;
+	struct repl *r = t->r;
+	struct repl_qent *e = t->e;
+	bool current = t->gen == r->gen;
+	free(t);
+	if (!rep || !current || r->closing)
+		return; /* lost with the connection: requeued by link_down */
+	if (rep->type == REDIS_REPLY_ERROR) {
+		r->st.write_errors++;
+		if (error_is(rep, "READONLY") || error_is(rep, "NOSCRIPT") ||
+		    error_is(rep, "LOADING") || error_is(rep, "MASTERDOWN") ||
+		    error_is(rep, "NOREPLICAS")) {
+			LOG_WARN("store_write_error", "redis=%s reply=\"%.120s\": reconnecting",
+				 redis_link_master(r->link), rep->str);
+			redis_link_fail(r->link, rep->str);
+			return;
+		}
+		if (error_is(rep, "OOM") || error_is(rep, "BUSY") || error_is(rep, "TRYAGAIN")) {
+			/* Transient: this write and the rest wait, then go again. */
+			flight_pop(r, e);
+			e->next = r->q_head;
+			r->q_head = e;
+			if (!r->q_tail)
+				r->q_tail = e;
+			r->queued++;
+			if (!r->paused) {
+				LOG_WARN("store_write_error",
+					 "redis=%s reply=\"%.120s\": retrying in 1 s",
+					 redis_link_master(r->link), rep->str);
+				r->paused = true;
+				struct timeval tv = {1, 0};
+				event_add(r->pause_timer, &tv);
+			}
+			return;
+		}
+		flight_pop(r, e);
+		r->st.writes_failed++;
+		LOG_ERROR("store_write_failed",
+			  "kind=%c group=\"%.*s\" redis=%s reply=\"%.160s\": kept in this proxy's "
+			  "memory only",
+			  e->w.kind, (int)e->w.group.len, e->w.group.p, redis_link_master(r->link),
+			  rep->str);
+		written(r, e, REPL_FAILED, 0);
+		free(e);
+		repl_flush(r);
+		return;
+	}
+	flight_pop(r, e);
+	r->st.writes++;
+	const char *st = "";
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+	    (rep->element[0]->type == REDIS_REPLY_STRING ||
+	     rep->element[0]->type == REDIS_REPLY_STATUS))
+		st = rep->element[0]->str;
+	uint64_t ver =
+	    rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 ? reply_u64(rep->element[1]) : 0;
+	if (strcmp(st, "ok") == 0) {
+		written(r, e, REPL_WRITTEN, ver);
+	} else if (strcmp(st, "stale") == 0) {
+		r->st.writes_stale++;
+		/* Somebody's newer record: ours yields to it here too. */
+		if (rep->elements >= 3 && rep->element[2]->type == REDIS_REPLY_STRING) {
+			struct repl_change c = {.kind = e->w.kind,
+						.op = REPL_SAVE,
+						.group = e->w.group,
+						.field = e->w.field};
+			if (repl_decode_value(str_make(rep->element[2]->str, rep->element[2]->len),
+					      &c))
+				repl_apply(r, &c);
+			else
+				r->st.changes_bad++;
+		}
+		written(r, e, REPL_STALE, ver);
+	} else if (strcmp(st, "none") == 0) {
+		written(r, e, REPL_ABSENT, 0);
+	} else {
+		r->st.changes_bad++;
+		r->st.writes_failed++;
+		LOG_ERROR("store_write_failed",
+			  "kind=%c group=\"%.*s\" redis=%s: an answer that is not the script's",
+			  e->w.kind, (int)e->w.group.len, e->w.group.p, redis_link_master(r->link));
+		written(r, e, REPL_FAILED, 0);
+	}
+	free(e);
+	repl_flush(r);
+	check_write_back(r);
+}
+
+static bool send_write(struct repl *r, struct repl_qent *e)
+{
+	char hkey[1200], cseq[16], exp[24];
+	size_t hlen = repl_group_key(r, e->w.kind, e->w.group, hkey, sizeof(hkey));
+	if (!hlen)
+		return false;
+	struct repl_partition *p = &r->part[repl_partition(r, e->w.group)];
+	char op[2] = {(char)e->w.op, 0}, kind[2] = {e->w.kind, 0};
+	snprintf(cseq, sizeof(cseq), "%u", (unsigned)e->w.cseq);
+	snprintf(exp, sizeof(exp), "%lld", (long long)(e->w.expires_at > 0 ? e->w.expires_at : 0));
+	const char *argv[] = {"EVALSHA",      r->sha, "3",  hkey,	    p->key_log,
+			      p->key_ver,     op,     kind, e->w.group.p,   e->w.field.p,
+			      e->w.call_id.p, cseq,   exp,  e->w.payload.p, r->origin,
+			      r->maxlen};
+	size_t len[] = {7,
+			strlen(r->sha),
+			1,
+			hlen,
+			strlen(p->key_log),
+			strlen(p->key_ver),
+			1,
+			1,
+			e->w.group.len,
+			e->w.field.len,
+			e->w.call_id.len,
+			strlen(cseq),
+			strlen(exp),
+			e->w.payload.len,
+			strlen(r->origin),
+			strlen(r->maxlen)};
+	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+		if (!argv[i])
+			argv[i] = "";
+	struct write_ticket *t = malloc(sizeof(*t));
+	if (!t)
+		return false;
+	*t = (struct write_ticket){r, e, r->gen};
+	if (!redis_link_command(r->link, REDIS_CHAN_CMD, 0, on_written, t,
+				(int)(sizeof(argv) / sizeof(argv[0])), argv, len)) {
+		free(t);
+		return false;
+	}
+	return true;
+}
+
+void repl_flush(struct repl *r)
+{
+	if (r->state == REPL_DOWN || !r->sha[0] || r->paused || r->closing)
+		return;
+	while (r->q_head && r->in_flight < REPL_MAX_FLIGHT) {
+		struct repl_qent *e = r->q_head;
+		r->q_head = e->next;
+		if (!r->q_head)
+			r->q_tail = NULL;
+		r->queued--;
+		e->next = NULL;
+		if (r->f_tail)
+			r->f_tail->next = e;
+		else
+			r->f_head = e;
+		r->f_tail = e;
+		r->in_flight++;
+		if (!send_write(r, e)) {
+			/* not sendable now (link going down): back to the queue */
+			flight_pop(r, e);
+			e->next = r->q_head;
+			r->q_head = e;
+			if (!r->q_tail)
+				r->q_tail = e;
+			r->queued++;
+			return;
+		}
+	}
+}
+
+/* After an overflow, once everything queued is through: a full load that
+ * ends with each kind writing back what it owns. */
+static void check_write_back(struct repl *r)
+{
+	if (!r->overflowed || r->state != REPL_LIVE || r->queued || r->in_flight)
+		return;
+	r->lost = true;
+	r->need_load = true;
+	repl_load_begin(r);
+}
+
+/* ---- connecting ---- */
+
+static bool parse_xinfo(const redisReply *rep, char *last, size_t cap, char *first, size_t fcap,
+			long long *length)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+		return false;
+	first[0] = last[0] = '\0';
+	*length = -1;
+	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING && k->type != REDIS_REPLY_STATUS)
+			continue;
+		if (strcmp(k->str, "length") == 0 && v->type == REDIS_REPLY_INTEGER)
+			*length = v->integer;
+		else if (strcmp(k->str, "last-generated-id") == 0 &&
+			 (v->type == REDIS_REPLY_STRING || v->type == REDIS_REPLY_STATUS) &&
+			 v->len < cap)
+			memcpy(last, v->str, v->len + 1);
+		else if (strcmp(k->str, "first-entry") == 0 && v->type == REDIS_REPLY_ARRAY &&
+			 v->elements >= 1 && v->element[0]->type == REDIS_REPLY_STRING &&
+			 v->element[0]->len < fcap)
+			memcpy(first, v->element[0]->str, v->element[0]->len + 1);
+	}
+	return last[0] && *length >= 0;
+}
+
+struct info_ticket {
+	struct repl *r;
+	unsigned part;
+	unsigned long gen;
+};
+
+static void sync_done(struct repl *r)
+{
+	if (r->need_load) {
+		repl_load_begin(r);
+		return;
+	}
+	LOG_INFO("store_sync", "redis=%s resumed the change log (%u partitions)",
+		 redis_link_master(r->link), r->partitions);
+	repl_went_live(r);
+}
+
+/* Where partition t->part's log stands against our last position. */
+static void on_xinfo(void *priv, redisReply *rep)
+{
+	struct info_ticket *t = priv;
+	struct repl *r = t->r;
+	unsigned part = t->part;
+	bool current = t->gen == r->gen;
+	free(t);
+	if (!rep || !current || r->closing || r->state != REPL_SYNCING)
+		return;
+	struct repl_partition *p = &r->part[part];
+	char last[REPL_ID_MAX], first[REPL_ID_MAX];
+	long long length;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		/* no such key: a log never written, or Redis without our data */
+		if (p->last_id[0] && strcmp(p->last_id, "0-0") != 0)
+			r->lost = true;
+		r->need_load = r->need_load || !p->last_id[0] || r->lost;
+		snprintf(p->last_id, sizeof(p->last_id), "0-0");
+	} else if (!parse_xinfo(rep, last, sizeof(last), first, sizeof(first), &length)) {
+		r->st.changes_bad++;
+		LOG_WARN("store_sync_bad", "redis=%s partition=%u: XINFO STREAM answer unreadable",
+			 redis_link_master(r->link), part);
+		r->need_load = true;
+		snprintf(p->last_id, sizeof(p->last_id), "0-0");
+	} else if (!p->last_id[0]) {
+		r->need_load = true; /* first start */
+		memcpy(p->last_id, last, sizeof(last));
+	} else if (repl_id_cmp(p->last_id, last) > 0) {
+		r->lost = r->need_load = true; /* Redis is behind what we applied */
+		memcpy(p->last_id, last, sizeof(last));
+	} else if ((length == 0 && repl_id_cmp(p->last_id, last) < 0) ||
+		   (first[0] && repl_id_cmp(p->last_id, first) < 0)) {
+		r->need_load = true; /* entries we never saw were trimmed */
+		memcpy(p->last_id, last, sizeof(last));
+	}
+	if (--r->info_pending == 0)
+		sync_done(r);
+}
+
+static void on_script(void *priv, redisReply *rep)
+{
+	struct info_ticket *t = priv;
+	struct repl *r = t->r;
+	bool current = t->gen == r->gen;
+	free(t);
+	if (!rep || !current || r->closing)
+		return;
+	if (rep->type != REDIS_REPLY_STRING || rep->len == 0 || rep->len >= sizeof(r->sha)) {
+		LOG_ERROR("store_script", "redis=%s: SCRIPT LOAD refused: %.150s",
+			  redis_link_master(r->link),
+			  rep->type == REDIS_REPLY_ERROR ? rep->str : "(not a digest)");
+		redis_link_fail(r->link, "SCRIPT LOAD failed");
+		return;
+	}
+	memcpy(r->sha, rep->str, rep->len + 1);
+	repl_flush(r);
+}
+
+static struct info_ticket *ticket(struct repl *r, unsigned part)
+{
+	struct info_ticket *t = malloc(sizeof(*t));
+	if (t)
+		*t = (struct info_ticket){r, part, r->gen};
+	return t;
+}
+
+static void on_up(void *arg)
+{
+	struct repl *r = arg;
+	r->state = REPL_SYNCING;
+	r->st.connects++;
+	r->sha[0] = '\0';
+	r->need_load = false;
+	r->lost = r->overflowed;
+	const char *load[] = {"SCRIPT", "LOAD", repl_script_src};
+	struct info_ticket *t = ticket(r, 0);
+	if (!t || !redis_link_command(r->link, REDIS_CHAN_CMD, 0, on_script, t, 3, load, NULL)) {
+		free(t);
+		redis_link_fail(r->link, "cannot send");
+		return;
+	}
+	r->info_pending = r->partitions;
+	for (unsigned i = 0; i < r->partitions; i++) {
+		const char *info[] = {"XINFO", "STREAM", r->part[i].key_log};
+		t = ticket(r, i);
+		if (!t ||
+		    !redis_link_command(r->link, REDIS_CHAN_CMD, 0, on_xinfo, t, 3, info, NULL)) {
+			free(t);
+			redis_link_fail(r->link, "cannot send");
+			return;
+		}
+	}
+}
+
+static void on_down(void *arg, const char *why)
+{
+	struct repl *r = arg;
+	r->gen++;
+	r->state = REPL_DOWN;
+	r->sha[0] = '\0';
+	r->tail_running = false;
+	if (r->tail_timer)
+		event_del(r->tail_timer);
+	r->load_scanning = false;
+	r->load_pending = 0;
+	flight_requeue(r);
+	if (r->queued)
+		LOG_WARN("store_queueing", "redis=%s queued=%zu: routing from memory, writes wait",
+			 redis_link_master(r->link), r->queued);
+}
+
+void repl_went_live(struct repl *r)
+{
+	r->state = REPL_LIVE;
+	repl_flush(r);
+	repl_tail_start(r);
+	check_write_back(r);
+}
+
+/* ---- setup ---- */
+
+static bool prefix_ok(const char *p)
+{
+	if (!p || !p[0] || strlen(p) >= 64)
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_.-", *p)))
+			return false;
+	return true;
+}
+
+struct repl *repl_new(struct event_base *base, const struct repl_config *cfg, char *err,
+		      size_t errlen)
+{
+	if (!prefix_ok(cfg->prefix)) {
+		snprintf(err, errlen, "store: key prefix must be 1-63 of [A-Za-z0-9_.-]");
+		return NULL;
+	}
+	if (cfg->partitions < 1 || cfg->partitions > REPL_MAX_PARTITIONS) {
+		snprintf(err, errlen, "store: partitions must be 1-%u", REPL_MAX_PARTITIONS);
+		return NULL;
+	}
+	struct repl *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->base = base;
+	snprintf(r->prefix, sizeof(r->prefix), "%s", cfg->prefix);
+	snprintf(r->origin, sizeof(r->origin), "%s", cfg->origin ? cfg->origin : "");
+	snprintf(r->maxlen, sizeof(r->maxlen), "%u", cfg->log_length ? cfg->log_length : 10000);
+	r->partitions = cfg->partitions;
+	r->queue_max = cfg->queue_max ? cfg->queue_max : 100000;
+	r->part = calloc(r->partitions, sizeof(*r->part));
+	r->pause_timer = event_new(base, -1, 0, on_pause_end, r);
+	static const struct redis_link_ops ops = {on_up, on_down};
+	r->link = redis_link_new(base, &cfg->link, &ops, r);
+	if (!r->part || !r->pause_timer || !r->link) {
+		snprintf(err, errlen, "store: bad Redis address or sentinel setting");
+		repl_free(r);
+		return NULL;
+	}
+	for (unsigned i = 0; i < r->partitions; i++) {
+		snprintf(r->part[i].key_log, sizeof(r->part[i].key_log), "%s:{%u}:log", r->prefix,
+			 i);
+		snprintf(r->part[i].key_ver, sizeof(r->part[i].key_ver), "%s:{%u}:ver", r->prefix,
+			 i);
+	}
+	return r;
+}
+
+int repl_add_kind(struct repl *r, const struct repl_kind *k)
+{
+	if (r->nkinds >= REPL_MAX_KINDS || repl_find_kind(r, k->kind))
+		return -1;
+	r->kinds[r->nkinds++] = *k;
+	return 0;
+}
+
+void repl_start(struct repl *r)
+{
+	redis_link_start(r->link);
+}
+
+enum repl_state repl_state(const struct repl *r)
+{
+	return r->state;
+}
+
+const char *repl_origin(const struct repl *r)
+{
+	return r->origin;
+}
+
+void repl_get_stats(const struct repl *r, struct repl_stats *out)
+{
+	*out = r->st;
+	out->state = r->state;
+	out->master = redis_link_master(r->link);
+	out->queued = r->queued;
+	out->in_flight = r->in_flight;
+}
+
+static void free_list(struct repl_qent *e)
+{
+	while (e) {
+		struct repl_qent *n = e->next;
+		free(e);
+		e = n;
+	}
+}
+
+void repl_free(struct repl *r)
+{
+	if (!r)
+		return;
+	r->closing = true;
+	redis_link_free(r->link); /* answers everything pending with NULL */
+	if (r->pause_timer)
+		event_free(r->pause_timer);
+	if (r->tail_timer)
+		event_free(r->tail_timer);
+	free_list(r->q_head);
+	free_list(r->f_head);
+	free(r->part);
+	free(r);
+}

@@ -1,0 +1,89 @@
+/* repl_internal.h — the replication engine's state shared by its files:
+ * repl.c (connection life cycle, the write queue), repl_log.c (tailing the
+ * change logs, decoding entries and records), repl_load.c (the full load),
+ * repl_script.c (the Lua script). Not for use outside src/store/. */
+#ifndef SIPPROXY_STORE_REPL_INTERNAL_H
+#define SIPPROXY_STORE_REPL_INTERNAL_H
+
+#include <hiredis/hiredis.h>
+
+#include "store/repl.h"
+
+#define REPL_ID_MAX	 48    /* "<ms>-<seq>" */
+#define REPL_MAX_FLIGHT	 1024  /* writes sent and unanswered */
+#define REPL_LOAD_WINDOW 2000  /* HGETALLs of the full load in flight */
+#define REPL_LOG_BATCH	 "500" /* entries per XREAD */
+#define REPL_LOG_BLOCK	 1000u /* ms an XREAD waits for news */
+
+extern const char repl_script_src[];
+
+/* One queued write: the struct repl_write's strings packed after it. */
+struct repl_qent {
+	struct repl_qent *next;
+	struct repl_write w;
+	char data[];
+};
+
+struct repl_partition {
+	char last_id[REPL_ID_MAX]; /* last log entry applied; "" = none yet */
+	char key_log[128];
+	char key_ver[128];
+};
+
+struct repl {
+	struct event_base *base;
+	struct redis_link *link;
+	char prefix[64];
+	char origin[64];
+	char maxlen[16];
+	unsigned partitions;
+	unsigned queue_max;
+	struct repl_kind kinds[REPL_MAX_KINDS];
+	size_t nkinds;
+	enum repl_state state;
+	char sha[48];
+	struct repl_partition *part;
+	/* writes: queued (not sent) and in flight (sent, in order) */
+	struct repl_qent *q_head, *q_tail, *f_head, *f_tail;
+	size_t queued, in_flight;
+	bool overflowed; /* dropped writes: write back once connected */
+	bool paused;	 /* a transient error: wait before sending more */
+	struct event *pause_timer;
+	/* syncing */
+	unsigned info_pending;
+	bool need_load, lost;
+	/* full load */
+	bool load_scanning; /* a SCAN is in flight */
+	bool load_done_scan;
+	char load_cursor[32];
+	size_t load_pending;
+	uint64_t load_records;
+	int64_t load_start_ms;
+	bool tail_running;
+	struct event *tail_timer; /* retry after an XREAD error */
+	bool closing;
+	unsigned long gen; /* connections so far: answers of an older one are ignored */
+	struct repl_stats st;
+};
+
+const struct repl_kind *repl_find_kind(const struct repl *r, char kind);
+/* "<prefix>:{<P>}:<kind>:<group>" into out; its length, 0 if it does not fit. */
+size_t repl_group_key(const struct repl *r, char kind, struct str group, char *out, size_t cap);
+int64_t repl_wall_ms(void);
+/* Compares two stream ids "<ms>-<seq>" numerically; "" is below all. */
+int repl_id_cmp(const char *a, const char *b);
+
+/* repl_log.c */
+/* Decodes a stored value "<ver> <exp> <cseq> <call-id>\n<payload>". */
+bool repl_decode_value(struct str v, struct repl_change *c);
+void repl_apply(struct repl *r, const struct repl_change *c);
+void repl_tail_start(struct repl *r);
+
+/* repl_load.c */
+void repl_load_begin(struct repl *r);
+
+/* repl.c */
+void repl_went_live(struct repl *r);
+void repl_flush(struct repl *r);
+
+#endif

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# shared_registrations — one registration store for the cluster (Redis): two
+# proxies p1 (127.0.0.1) and p2 (127.0.0.11), one SIP Server node n1 (sipsim on
+# 127.0.0.21), Redis on 127.0.0.1:P_REDIS, domain example.test.
+#  1. 1001 registers through p1 (digest, UDP); p2 holds the binding too, and
+#     the SIP Server reaches 1001 through p2 (a call to a sipp UAS at the
+#     endpoint's Contact);
+#  2. 1002 registers through p1 over TCP: p2 sends the call to p1, which holds
+#     the connection, and p1 sends it down the flow;
+#  3. the same AOR registered through p1 and p2 at once (two contacts, one
+#     REGISTER each, in parallel, 20 times over): both proxies and Redis hold
+#     every contact;
+#  4. a removal (Expires 0) through p2 of a binding made through p1: gone at
+#     both.
+. "$(dirname "$0")/../lib.sh"
+. "$IT_LIB_DIR/cluster_lib.sh"
+. "$IT_LIB_DIR/redis_lib.sh"
+
+N1=127.0.0.21 EP=127.0.0.2
+it_redis 0
+it_cluster_def proxies="p1:127.0.0.1 p2:127.0.0.11" nodes="n1:$N1"
+it_sim n1 $N1 active
+STORE=$(it_store_conf)
+it_cluster_proxy p1 "$P_ADMIN" extra="$STORE"
+it_cluster_proxy p2 "$P_ADMIN2" extra="$STORE"
+PROXY_PID=$PID_p1
+it_wait_store "$P_ADMIN" state live 10
+it_wait_store "$P_ADMIN2" state live 10
+
+# reg NAME PROXY_IP TRANSPORT USER CONTACT_PORT [EXPIRES]: one digest REGISTER
+reg() {
+	local name=$1 ip=$2 tp=$3 user=$4 cport=$5 exp=${6:-600}
+	printf 'SEQUENTIAL\n%s;example.test;%s;[authentication username=%s password=%spass];%s\n' "$user" "$cport" "$user" "$user" "$exp" >"$IT_TMP/$name.csv"
+	it_sipp_ok "$name" -sf "$IT_XML/register_at.xml" -inf "$IT_TMP/$name.csv" -i $EP \
+		-p "$P_UAC" -t "$tp" -m 1 "$ip:$P_PROXY"
+}
+# wait_contacts ADMIN AOR WANT SECONDS: the proxy holds exactly WANT (sorted, space-separated)
+wait_contacts() {
+	local deadline=$((SECONDS + $4)) got
+	while :; do
+		got=$(it_contacts "$1" "$2" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
+		[ "$got" = "$3" ] && return 0
+		[ $SECONDS -ge $deadline ] && it_fail "admin $1: $2 has '$got', want '$3'"
+		sleep 0.05
+	done
+}
+
+# 1. through p1, reached through p2
+reg reg1001 127.0.0.1 u1 1001 "$P_UAS"
+wait_contacts "$P_ADMIN" sip:1001@example.test "sip:1001@$EP:$P_UAS" 1
+wait_contacts "$P_ADMIN2" sip:1001@example.test "sip:1001@$EP:$P_UAS" 5
+it_sipp_bg uas1001 -sf "$IT_XML/uas_call.xml" -i $EP -p "$P_UAS" -t u1 -m 1
+out=$(it_sim_ctl $N1 call 1001@example.test via "127.0.0.11:$P_PROXY" hold 200) ||
+	it_fail "sipsim call command: $out"
+it_wait_exit "$IT_LAST_PID" uas1001 15 || it_fail "the call through p2 did not reach 1001"
+it_assert_eq "$(it_sipp_stat uas1001 'Successful call')" 1 "call to 1001 through p2"
+it_pass
