@@ -49,7 +49,35 @@ static void page_json(struct evbuffer *out, const struct cluster_node_view *v, s
 		}
 		evbuffer_add_printf(out, "]}");
 	}
+	evbuffer_add_printf(out, "]");
+}
+
+/* The other proxies of the cluster and whether they answer. */
+static void peers_json(struct evbuffer *out, const struct cluster_peer_view *v, size_t n)
+{
+	evbuffer_add_printf(out, ",\"proxies\":[");
+	for (size_t i = 0; i < n; i++) {
+		evbuffer_add_printf(out, "%s{\"name\":", i ? "," : "");
+		admin_json_str(out, str_cstr(v[i].name));
+		evbuffer_add_printf(out, ",\"address\":");
+		admin_json_str(out, str_cstr(v[i].address));
+		evbuffer_add_printf(out, ",\"alive\":%s,\"rtt_ms\":%u,\"since_s\":%llu}",
+				    v[i].alive ? "true" : "false", v[i].rtt_ms,
+				    (unsigned long long)v[i].since_s);
+	}
 	evbuffer_add_printf(out, "]}\n");
+}
+
+static void peers_text(struct evbuffer *out, const struct cluster_peer_view *v, size_t n)
+{
+	if (!n)
+		return;
+	evbuffer_add_printf(out, "\n%-20s %-24s %-6s %6s %9s\n", "PROXY", "ADDRESS", "STATE", "RTT",
+			    "SINCE");
+	for (size_t i = 0; i < n; i++)
+		evbuffer_add_printf(out, "%-20s %-24s %-6s %4ums %8llus\n", v[i].name, v[i].address,
+				    v[i].alive ? "alive" : "dead", v[i].rtt_ms,
+				    (unsigned long long)v[i].since_s);
 }
 
 static void page_text(struct evbuffer *out, const struct cluster_node_view *v, size_t n)
@@ -91,11 +119,15 @@ int admin_nodes_page(void *arg, const char *path, const char *query, struct evbu
 	if (!v)
 		return 500;
 	size_t n = cluster_view(c, v, cap);
+	struct cluster_peer_view pv[CFG_MAX_PROXIES];
+	size_t np = cluster_peer_view(c, pv, CFG_MAX_PROXIES);
 	if (query && strstr(query, "format=json")) {
 		*content_type = "application/json";
 		page_json(out, v, n);
+		peers_json(out, pv, np);
 	} else {
 		page_text(out, v, n);
+		peers_text(out, pv, np);
 	}
 	free(v);
 	return 200;
@@ -158,11 +190,22 @@ void admin_nodes_metrics(void *arg, struct evbuffer *out)
 	    "# HELP sipproxy_reloads_total Cluster definitions applied / rejected.\n"
 	    "# TYPE sipproxy_reloads_total counter\n"
 	    "sipproxy_reloads_total{result=\"applied\"} %llu\n"
-	    "sipproxy_reloads_total{result=\"rejected\"} %llu\n",
+	    "sipproxy_reloads_total{result=\"rejected\"} %llu\n"
+	    "# HELP sipproxy_peer_changes_total Other proxies of the cluster found dead or "
+	    "back.\n"
+	    "# TYPE sipproxy_peer_changes_total counter\n"
+	    "sipproxy_peer_changes_total %llu\n",
 	    (unsigned long long)s.changes, (unsigned long long)s.takeovers,
 	    (unsigned long long)s.probes, (unsigned long long)s.probe_timeouts,
 	    (unsigned long long)s.passive_failures, (unsigned long long)s.reloads,
-	    (unsigned long long)s.reload_errors);
+	    (unsigned long long)s.reload_errors, (unsigned long long)s.peer_changes);
+	struct cluster_peer_view pv[CFG_MAX_PROXIES];
+	size_t np = cluster_peer_view(c, pv, CFG_MAX_PROXIES);
+	evbuffer_add_printf(out, "# HELP sipproxy_peer_up 1 while the other proxy answers its "
+				 "OPTIONS.\n# TYPE sipproxy_peer_up gauge\n");
+	for (size_t i = 0; i < np; i++)
+		evbuffer_add_printf(out, "sipproxy_peer_up{peer=\"%s\"} %d\n", pv[i].name,
+				    pv[i].alive ? 1 : 0);
 	size_t cap = cluster_node_count(c) + 1;
 	struct cluster_node_view *v = calloc(cap, sizeof(*v));
 	if (!v)

@@ -17,7 +17,7 @@
 #include "util/log.h"
 
 /* Numeric addresses directly; names once through the system resolver. */
-static int resolve_host(const char *host, uint16_t port, enum tp_proto proto, struct tp_dest *out)
+int cluster_resolve(const char *host, uint16_t port, enum tp_proto proto, struct tp_dest *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->proto = proto;
@@ -149,15 +149,15 @@ static int node_members(const struct cfg_node *cfg, struct tp_dest m[2], unsigne
 			size_t errlen)
 {
 	*n = 0;
-	if (resolve_host(cfg->sip_address, cfg->sip_port, cfg->transport, &m[0]) < 0) {
+	if (cluster_resolve(cfg->sip_address, cfg->sip_port, cfg->transport, &m[0]) < 0) {
 		snprintf(err, errlen, "sip-server %s: cannot resolve %s", cfg->name,
 			 cfg->sip_address);
 		return -1;
 	}
 	*n = 1;
 	if (cfg->backup_sip_address[0]) {
-		if (resolve_host(cfg->backup_sip_address, cfg->backup_sip_port, cfg->transport,
-				 &m[1]) < 0) {
+		if (cluster_resolve(cfg->backup_sip_address, cfg->backup_sip_port, cfg->transport,
+				    &m[1]) < 0) {
 			snprintf(err, errlen, "sip-server %s: cannot resolve %s", cfg->name,
 				 cfg->backup_sip_address);
 			return -1;
@@ -269,13 +269,13 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 	}
 	for (size_t i = 0; i < cfg->n_proxies; i++) {
 		struct tp_dest d;
-		if (resolve_host(cfg->proxies[i].sip_address, cfg->proxies[i].sip_port, TP_UDP,
-				 &d) == 0)
+		if (cluster_resolve(cfg->proxies[i].sip_address, cfg->proxies[i].sip_port, TP_UDP,
+				    &d) == 0)
 			trusted[nt++] = d.addr;
 	}
 	for (size_t i = 0; i < cfg->n_sbcs; i++) {
 		struct tp_dest d;
-		if (resolve_host(cfg->sbcs[i].sip_address, 0, TP_UDP, &d) < 0) {
+		if (cluster_resolve(cfg->sbcs[i].sip_address, 0, TP_UDP, &d) < 0) {
 			snprintf(err, errlen, "sbc %s: cannot resolve %s", cfg->sbcs[i].name,
 				 cfg->sbcs[i].sip_address);
 			goto fail;
@@ -318,6 +318,7 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 	free(c->cfg);
 	c->cfg = cfg;
 	assign_tiers(c);
+	cluster_peers_build(c, cfg);
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (c->started && !timer_pending(&c->nodes[i]->probe_timer) &&
 		    !c->nodes[i]->probe[0] && !c->nodes[i]->probe[1])
@@ -383,6 +384,7 @@ void cluster_free(struct cluster *c)
 		return;
 	for (size_t i = 0; i < c->n_nodes; i++)
 		node_free(c->nodes[i]);
+	cluster_peers_free(c);
 	free(c->cfg);
 	free(c);
 }
@@ -396,12 +398,14 @@ void cluster_start(struct cluster *c, struct proxy *p)
 		c->nodes[i]->ha.since_ms = now;
 		cluster_probe_start(c->nodes[i], 0);
 	}
+	cluster_peers_start(c);
 }
 
 void cluster_stop(struct cluster *c)
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
 		cluster_probe_stop(c->nodes[i]);
+	cluster_peers_stop(c);
 	c->started = false;
 }
 
@@ -590,5 +594,7 @@ void cluster_routing(struct cluster *c, struct proxy_routing *out)
 	out->is_trusted = hook_trusted;
 	out->is_server = hook_server;
 	out->is_edge = hook_edge;
+	out->peer = cluster_peer_hook;
+	out->is_peer_uri = cluster_peer_uri_hook;
 	out->arg = c;
 }

@@ -26,7 +26,19 @@ struct cluster_stats {
 	uint64_t probe_timeouts;   /* OPTIONS without an answer in time */
 	uint64_t passive_failures; /* requests a member failed (timeout, transport, 503) */
 	uint64_t reloads, reload_errors;
+	uint64_t peer_changes; /* another proxy found dead or back */
 };
+
+/* Another proxy of the cluster as /nodes shows it. */
+struct cluster_peer_view {
+	char name[CFG_NAME_MAX];
+	char address[64];
+	bool alive;
+	uint32_t rtt_ms;
+	uint64_t since_s; /* in this state */
+};
+/* The other proxies; how many were written. */
+size_t cluster_peer_view(struct cluster *c, struct cluster_peer_view *out, size_t max);
 
 /* One node as /nodes and sipproxyctl show it. */
 struct cluster_member_view {

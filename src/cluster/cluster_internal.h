@@ -41,6 +41,19 @@ struct cnode {
 /* How often a retiring node checks whether its calls are over. */
 #define CLUSTER_RETIRE_CHECK_MS 5000u
 
+/* Another proxy of the cluster (peers.c). */
+struct cpeer {
+	struct cluster *c;
+	char name[CFG_NAME_MAX];
+	uint32_t id; /* proxy_peer_id: str_hash of the name */
+	struct tp_dest dest;
+	bool alive;
+	uint64_t since_ms;
+	uint32_t rtt_ms;
+	struct proxy_uac *probe;
+	struct timer timer;
+};
+
 struct cluster {
 	struct config *cfg; /* own copy: replaced on reload */
 	struct proxy *proxy;
@@ -54,6 +67,8 @@ struct cluster {
 	size_t n_sbcs;
 	unsigned n_tiers;
 	uint64_t rr; /* round-robin position */
+	struct cpeer *peers[CFG_MAX_PROXIES];
+	size_t n_peers;
 	bool started;
 	struct cluster_stats stats;
 };
@@ -72,6 +87,16 @@ void cluster_ref(const struct cnode *n, struct proxy_node_ref *out);
 /* A retiring node whose calls are over (or whose time is up) leaves the
  * table; true when n was freed. */
 bool cluster_retire_check(struct cnode *n);
+
+/* peers.c */
+void cluster_peers_build(struct cluster *c, const struct config *cfg);
+void cluster_peers_start(struct cluster *c);
+void cluster_peers_stop(struct cluster *c);
+void cluster_peers_free(struct cluster *c);
+bool cluster_peer_hook(void *arg, uint32_t id, struct proxy_peer *out);
+bool cluster_peer_uri_hook(void *arg, const struct sip_uri *u);
+/* A configured host, numeric or (resolve-host) by name, into out. */
+int cluster_resolve(const char *host, uint16_t port, enum tp_proto proto, struct tp_dest *out);
 
 /* probe.c */
 void cluster_probe_start(struct cnode *n, uint32_t delay_ms);

@@ -60,7 +60,7 @@ static void probe_send(struct cnode *n, unsigned m, uint32_t timeout_ms)
 		return;
 	*pc = (struct probe_ctx){c, n->id, m};
 	n->ha.m[m].last_probe_ms = cluster_now(c);
-	n->probe[m] = proxy_uac_options(c->proxy, &n->member[m], timeout_ms, probe_done, pc);
+	n->probe[m] = proxy_uac_options(c->proxy, &n->member[m], 70, timeout_ms, probe_done, pc);
 	if (!n->probe[m]) {
 		free(pc);
 		LOG_WARN("probe_failed", "node=%s member=%s reason=\"cannot send\"", n->cfg.name,

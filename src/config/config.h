@@ -32,6 +32,7 @@ struct cfg_proxy {
 	char sip_address[CFG_HOST_MAX];
 	uint16_t sip_port;
 	char geo_location[CFG_NAME_MAX];
+	char record_route_host[CFG_HOST_MAX]; /* its Record-Route names this; empty = address */
 };
 
 /* An SBC in front of the cluster: a trusted edge peer, the only sender whose
@@ -112,6 +113,8 @@ struct config {
 	struct cfg_strlist remote_dcs;	 /* other data centers, in order; empty = all */
 	bool forward_remote;		 /* no local node in service: other data centers */
 	unsigned retry_after;		 /* s, in the 503 when no node is in service */
+	char cluster_secret[256];	 /* flow-token key shared by the proxies; empty = own */
+	unsigned peer_check_ms;		 /* OPTIONS between proxies; 0 = not watched */
 	unsigned overload_dialog_rate;	 /* new INVITEs per second; 0 = no limit */
 	unsigned sip_ip_tos;		 /* IP TOS / traffic class of SIP packets */
 	bool resolve_host;		 /* Via carries the resolved IP, not the host name */

@@ -34,6 +34,13 @@ static const struct cfg_option proxy_fields[] = {
      .max = 65535,
      .doc = "Its SIP port."},
     {.key = "geo-location", .type = CFG_OPT_STRING, P(geo_location), .doc = "Its site."},
+    {.key = "record-route-host",
+     .type = CFG_OPT_STRING,
+     P(record_route_host),
+     .doc = "Host its Record-Route names instead of its address: the data center's cluster "
+	    "FQDN (published by DNS SRV), so a peer that resolves it again reaches a live "
+	    "proxy of the data center. Every proxy takes a Record-Route naming any proxy's "
+	    "host as its own."},
 };
 
 static const struct cfg_option node_fields[] = {

@@ -213,6 +213,26 @@ static int check_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
 	return 0;
 }
 
+/* The proxies tell each other apart in flow tokens by a hash of their names
+ * (str_hash): two names with one hash would take each other's flows. And a
+ * shared key too short to resist guessing is refused. */
+static int check_peers(struct config *cfg, const config_t *cf, struct cfg_err *e)
+{
+	size_t slen = strlen(cfg->cluster_secret);
+	if (slen && slen < 16)
+		return cfg_fail(e, cf ? config_lookup(cf, "cluster.secret") : NULL,
+				"cluster.secret", "%zu characters; at least 16", slen);
+	for (size_t i = 0; i < cfg->n_proxies; i++)
+		for (size_t k = 0; k < i; k++)
+			if (str_hash(str_cstr(cfg->proxies[i].name)) ==
+			    str_hash(str_cstr(cfg->proxies[k].name)))
+				return cfg_fail(e, cf ? config_lookup(cf, "cluster.proxies") : NULL,
+						"cluster.proxies",
+						"\"%s\" and \"%s\" have the same hash; rename one",
+						cfg->proxies[k].name, cfg->proxies[i].name);
+	return 0;
+}
+
 bool cfg_codes_match(const struct cfg_codes *codes, int status)
 {
 	for (size_t i = 0; i < codes->n; i++)
@@ -267,7 +287,8 @@ static int finish(struct config *cfg, const config_t *cf, struct cfg_err *e)
 	if (cfg->t2_ms < cfg->t1_ms)
 		return cfg_fail(e, cf ? config_lookup(cf, "sip.t2") : NULL, "sip.t2",
 				"%u is less than sip.t1 (%u)", cfg->t2_ms, cfg->t1_ms);
-	if (check_self(cfg, cf, e) < 0 || parse_codes(cfg, cf, e) < 0)
+	if (check_self(cfg, cf, e) < 0 || parse_codes(cfg, cf, e) < 0 ||
+	    check_peers(cfg, cf, e) < 0)
 		return -1;
 	return derive_listeners(cfg, cf, e);
 }

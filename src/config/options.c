@@ -140,6 +140,22 @@ const struct cfg_option cfg_options[] = {
      .min = 0,
      .max = 3600,
      .doc = "Retry-After seconds in a 503 for no node in service or overload (0 = none)."},
+    {.key = "cluster.secret",
+     .type = CFG_OPT_STRING,
+     F(cluster_secret),
+     .doc = "Secret every proxy of the cluster shares (at least 16 characters): the key of "
+	    "the flow tokens in Record-Route, so any proxy can route an in-dialog request of "
+	    "a dialog another proxy set up, and reach an endpoint whose connection another "
+	    "proxy holds. Empty: each proxy has its own random key."},
+    {.key = "cluster.peer-check",
+     .type = CFG_OPT_UINT,
+     F(peer_check_ms),
+     .def = 1000,
+     .min = 0,
+     .max = 60000,
+     .doc = "Milliseconds between OPTIONS each proxy sends every other proxy of the "
+	    "cluster; one left unanswered that long marks the peer dead (its endpoints are "
+	    "then reached directly over UDP, or answered 430/480). 0 = not watched."},
 
     /* sip: timers (RFC 3261 §17.1.1.1, §16.6) and limits */
     {.key = "sip.t1",

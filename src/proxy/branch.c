@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sip/build.h"
+#include "util/arena.h"
 #include "util/log.h"
 
 void proxy_branch_done(struct proxy_branch *b)
@@ -240,6 +241,7 @@ static bool target_plan(struct proxy_branch *b, const struct proxy_target *t)
 {
 	b->target = *t;
 	b->has_target = true;
+	b->target_owner = t->owner.len ? proxy_peer_id(t->owner) : b->ctx->p->self_id;
 	if (sip_uri_parse(t->uri, &b->target_uri) < 0)
 		return false;
 	b->plan.ruri_override = true;
@@ -293,10 +295,56 @@ static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref
 	branch_go(b, &q.out.member, 1, true);
 }
 
+/* A flow another proxy of the cluster holds (a token's owner, a binding's):
+ * through that proxy while it answers its OPTIONS — a Route naming it,
+ * with the flow's token, which it takes as its own and follows down the
+ * flow. With the owner dead (or unknown), UDP goes straight to the
+ * endpoint's address; a connection died with its proxy: dead_status (430
+ * for an RFC 5626 client or an in-dialog request, else 480: the endpoint
+ * registers again, RFC 5626 §4.4). */
+static void branch_via_owner(struct proxy_branch *b, const struct proxy_flow *f,
+			     const struct sip_uri *ruri, int dead_status)
+{
+	struct proxy_ctx *ctx = b->ctx;
+	struct proxy *p = ctx->p;
+	struct proxy_peer peer;
+	bool known = p->routing.peer && p->routing.peer(p->routing.arg, f->owner, &peer);
+	if (known && peer.alive) {
+		char token[PROXY_FLOW_TOKEN_MAX], hp[INET6_ADDRSTRLEN + 8];
+		char route[PROXY_FLOW_TOKEN_MAX + 80];
+		proxy_flow_encode(p, f, token);
+		int n = snprintf(route, sizeof(route), "<sip:%s@%s;lr>", token,
+				 tp_addr_str(&peer.dest.addr, hp, sizeof(hp)));
+		if ((!ctx->arena && !(ctx->arena = arena_new(1024))) || n <= 0 ||
+		    (size_t)n >= sizeof(route)) {
+			proxy_branch_fail(b, 500);
+			return;
+		}
+		b->plan.push_route = arena_strdup(ctx->arena, str_make(route, (size_t)n));
+		branch_go(b, &peer.dest, 1, true);
+		return;
+	}
+	if (!tp_proto_is_stream(f->proto)) {
+		struct tp_dest d;
+		proxy_flow_dest_for(f, ruri, &d);
+		d.conn_id = 0;
+		branch_go(b, &d, 1, true);
+		return;
+	}
+	LOG_INFO("flow_failed", "call_id=%.*s reason=\"owner proxy %s\"",
+		 STR_FMT(ctx->req->call_id), known ? "dead" : "unknown");
+	proxy_branch_fail(b, dead_status);
+}
+
 /* RFC 5626 §5.3: down the flow the token names; a stream that is gone is
- * a failed flow (430), never a new connection to the endpoint. */
+ * a failed flow (430), never a new connection to the endpoint. A flow of
+ * another proxy of the cluster goes through it. */
 static void branch_to_flow(struct proxy_branch *b)
 {
+	if (b->plan.flow.owner != b->ctx->p->self_id) {
+		branch_via_owner(b, &b->plan.flow, b->plan.ruri, 430);
+		return;
+	}
 	struct tp_dest d;
 	proxy_flow_dest_for(&b->plan.flow, b->plan.ruri, &d);
 	if (tp_proto_is_stream(d.proto) && !tp_conn_alive(b->ctx->p->tp, d.conn_id)) {
@@ -315,6 +363,11 @@ static void branch_to_flow(struct proxy_branch *b)
 static void branch_to_binding_flow(struct proxy_branch *b)
 {
 	struct tp_dest d = b->target.dest;
+	if (b->target_owner != b->ctx->p->self_id) {
+		struct proxy_flow f = {b->target_owner, d.proto, d.addr, d.conn_id};
+		branch_via_owner(b, &f, &b->target_uri, b->target.outbound ? 430 : 480);
+		return;
+	}
 	if (!tp_proto_is_stream(d.proto) || tp_conn_alive(b->ctx->p->tp, d.conn_id)) {
 		branch_go(b, &d, 1, true);
 		return;

@@ -4,7 +4,11 @@
  * key only this proxy holds. In-dialog requests from the cluster then go down
  * that flow (§5.3) — state the proxy put in the dialog itself, which no
  * Contact an endpoint registers can redirect. Token: hex of
- * version | proto | family | address | port | conn id | HMAC-SHA256/80. */
+ * version | owner | proto | family | address | port | conn id | HMAC-SHA256/80,
+ * owner being the id of the cluster proxy that holds the flow (its
+ * connection ids mean nothing to another proxy). With cluster.secret every
+ * proxy of the cluster has the same key, so each can read every other's
+ * tokens: a request for a flow another proxy holds goes to that proxy. */
 #include "proxy/proxy_internal.h"
 
 #include <openssl/core_names.h>
@@ -15,17 +19,39 @@
 
 #include "sip/build.h"
 
-#define FLOW_VERSION 1
+#define FLOW_VERSION 2
 #define FLOW_MAC_LEN 10 /* 80 bits, as RFC 5626 §5.2's example */
-#define FLOW_MAX_RAW (1 + 1 + 1 + 16 + 2 + 8 + FLOW_MAC_LEN)
+#define FLOW_HEAD    6	/* version, owner (4), proto; then the family */
+#define FLOW_MAX_RAW (FLOW_HEAD + 1 + 16 + 2 + 8 + FLOW_MAC_LEN)
 
-/* The key only has to be unguessable for the proxy's lifetime: tokens of
+uint32_t proxy_peer_id(struct str name)
+{
+	return str_hash(name);
+}
+
+/* With cluster.secret the key is derived from it (SHA-256 of a label and
+ * the secret), the same at every proxy and across restarts. Without it the
+ * key only has to be unguessable for the proxy's lifetime: tokens of
  * dialogs set up before a restart fail verification, and such requests are
  * routed by their Request-URI like any other. */
 int proxy_flow_key_init(struct proxy *p)
 {
-	if (getrandom(p->flow_key, sizeof(p->flow_key), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(p->flow_key)) {
+	const char *secret = p->cfg->cluster_secret;
+	if (secret[0]) {
+		static const char label[] = "sipproxy flow-token key v2:";
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned int len = 0;
+		unsigned char out[EVP_MAX_MD_SIZE];
+		bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+			  EVP_DigestUpdate(md, label, sizeof(label) - 1) &&
+			  EVP_DigestUpdate(md, secret, strlen(secret)) &&
+			  EVP_DigestFinal_ex(md, out, &len) && len >= sizeof(p->flow_key);
+		EVP_MD_CTX_free(md);
+		if (!ok)
+			return -1;
+		memcpy(p->flow_key, out, sizeof(p->flow_key));
+	} else if (getrandom(p->flow_key, sizeof(p->flow_key), GRND_NONBLOCK) !=
+		   (ssize_t)sizeof(p->flow_key)) {
 		char tok[2 * PROXY_FLOW_KEY_LEN + 1]; /* early boot: the seeded generator */
 		sip_random_token(tok, sizeof(tok) - 1);
 		for (size_t i = 0; i < PROXY_FLOW_KEY_LEN; i++)
@@ -71,6 +97,8 @@ size_t proxy_flow_encode(const struct proxy *p, const struct proxy_flow *f, char
 	unsigned char raw[FLOW_MAX_RAW];
 	size_t n = 0;
 	raw[n++] = FLOW_VERSION;
+	for (int i = 3; i >= 0; i--)
+		raw[n++] = (unsigned char)(f->owner >> (8 * i));
 	raw[n++] = (unsigned char)f->proto;
 	if (f->addr.sa.sa_family == AF_INET6) {
 		raw[n++] = 6;
@@ -111,7 +139,8 @@ static int hexval(char c)
 bool proxy_flow_decode(const struct proxy *p, struct str token, struct proxy_flow *f)
 {
 	unsigned char raw[FLOW_MAX_RAW];
-	if (token.len % 2 || token.len / 2 > sizeof(raw) || token.len < 2 * (3 + FLOW_MAC_LEN))
+	if (token.len % 2 || token.len / 2 > sizeof(raw) ||
+	    token.len < 2 * (FLOW_HEAD + 1 + FLOW_MAC_LEN))
 		return false;
 	size_t n = token.len / 2;
 	for (size_t i = 0; i < n; i++) {
@@ -120,25 +149,27 @@ bool proxy_flow_decode(const struct proxy *p, struct str token, struct proxy_flo
 			return false;
 		raw[i] = (unsigned char)(hi << 4 | lo);
 	}
-	size_t alen = raw[2] == 6 ? 16 : raw[2] == 4 ? 4 : 0;
-	if (raw[0] != FLOW_VERSION || !alen || n != 3 + alen + 2 + 8 + FLOW_MAC_LEN ||
-	    raw[1] >= TP_PROTO_COUNT)
+	size_t alen = raw[FLOW_HEAD] == 6 ? 16 : raw[FLOW_HEAD] == 4 ? 4 : 0;
+	if (raw[0] != FLOW_VERSION || !alen || n != FLOW_HEAD + 1 + alen + 2 + 8 + FLOW_MAC_LEN ||
+	    raw[5] >= TP_PROTO_COUNT)
 		return false;
 	unsigned char mac[FLOW_MAC_LEN];
 	flow_mac(p, raw, n - FLOW_MAC_LEN, mac);
 	if (CRYPTO_memcmp(mac, raw + n - FLOW_MAC_LEN, FLOW_MAC_LEN) != 0)
 		return false;
 	memset(f, 0, sizeof(*f));
-	f->proto = (enum tp_proto)raw[1];
-	size_t at = 3 + alen;
+	f->owner = (uint32_t)raw[1] << 24 | (uint32_t)raw[2] << 16 | (uint32_t)raw[3] << 8 | raw[4];
+	f->proto = (enum tp_proto)raw[5];
+	const unsigned char *addr = raw + FLOW_HEAD + 1;
+	size_t at = FLOW_HEAD + 1 + alen;
 	uint16_t port = (uint16_t)(raw[at] << 8 | raw[at + 1]);
 	if (alen == 16) {
 		f->addr.in6.sin6_family = AF_INET6;
-		memcpy(&f->addr.in6.sin6_addr, raw + 3, 16);
+		memcpy(&f->addr.in6.sin6_addr, addr, 16);
 		f->addr.in6.sin6_port = htons(port);
 	} else {
 		f->addr.in4.sin_family = AF_INET;
-		memcpy(&f->addr.in4.sin_addr, raw + 3, 4);
+		memcpy(&f->addr.in4.sin_addr, addr, 4);
 		f->addr.in4.sin_port = htons(port);
 	}
 	for (int i = 0; i < 8; i++)
@@ -146,9 +177,11 @@ bool proxy_flow_decode(const struct proxy *p, struct str token, struct proxy_flo
 	return true;
 }
 
-void proxy_flow_from_packet(const struct tp_packet *pkt, struct proxy_flow *f)
+void proxy_flow_from_packet(const struct proxy *p, const struct tp_packet *pkt,
+			    struct proxy_flow *f)
 {
 	memset(f, 0, sizeof(*f));
+	f->owner = p->self_id;
 	f->proto = pkt->proto;
 	f->addr = pkt->src;
 	f->conn_id = tp_proto_is_stream(pkt->proto) ? pkt->conn_id : 0;

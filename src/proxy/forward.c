@@ -30,22 +30,28 @@ bool proxy_wants_record_route(const struct proxy *p, const struct sip_msg *req)
 	}
 }
 
-static int record_route_value(const struct tp_listener *l, const char *token, const char *node,
-			      char *out, size_t cap)
+/* One Record-Route value for listener l: its host and port, or the
+ * cluster host (record-route-host: a name the data center publishes by DNS
+ * SRV, so no port) when this proxy has one. */
+static int record_route_value(const struct proxy *p, const struct tp_listener *l, const char *token,
+			      const char *node, char *out, size_t cap)
 {
 	const char *at = token[0] ? "@" : "";
 	const char *np = node[0] ? ";" PROXY_RR_NODE_PARAM "=" : "";
+	const char *host = p->rr_host[0] ? p->rr_host : l->host;
+	char port[8] = "";
+	if (!p->rr_host[0])
+		snprintf(port, sizeof(port), ":%u", l->port);
 	if (l->proto == TP_UDP)
-		return snprintf(out, cap, "<sip:%s%s%s:%u;lr%s%s>", token, at, l->host, l->port, np,
-				node);
+		return snprintf(out, cap, "<sip:%s%s%s%s;lr%s%s>", token, at, host, port, np, node);
 	char t[8];
 	const char *n = tp_proto_name(l->proto);
 	size_t i = 0;
 	for (; n[i] && i < sizeof(t) - 1; i++)
 		t[i] = (char)(n[i] | 0x20);
 	t[i] = '\0';
-	return snprintf(out, cap, "<sip:%s%s%s:%u;transport=%s;lr%s%s>", token, at, l->host,
-			l->port, t, np, node);
+	return snprintf(out, cap, "<sip:%s%s%s%s;transport=%s;lr%s%s>", token, at, host, port, t,
+			np, node);
 }
 
 /* §18.2.1 / RFC 3581 §4: record where the previous hop really sent from —
@@ -193,10 +199,10 @@ int proxy_edit_request(struct proxy *p, struct sip_edit *e, const struct forward
 			     in->port != out->port;
 		int n;
 		if (twice) {
-			n = record_route_value(in, token, fe->rr_node, tmp, sizeof(tmp));
+			n = record_route_value(p, in, token, fe->rr_node, tmp, sizeof(tmp));
 			sip_edit_record_route_push(e, str_make(tmp, (size_t)n));
 		}
-		n = record_route_value(out, token, fe->rr_node, tmp, sizeof(tmp));
+		n = record_route_value(p, out, token, fe->rr_node, tmp, sizeof(tmp));
 		sip_edit_record_route_push(e, str_make(tmp, (size_t)n));
 	}
 
@@ -269,10 +275,10 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 	struct proxy_flow flow;
 	const struct proxy_flow *rr_flow = NULL;
 	if (b->has_target) {
-		flow = (struct proxy_flow){dest->proto, dest->addr, dest->conn_id};
+		flow = (struct proxy_flow){b->target_owner, dest->proto, dest->addr, dest->conn_id};
 		rr_flow = &flow;
 	} else if (!ctx->trusted) {
-		proxy_flow_from_packet(src, &flow);
+		proxy_flow_from_packet(p, src, &flow);
 		rr_flow = &flow;
 	}
 	struct forward_edit fe = {

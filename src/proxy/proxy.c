@@ -67,6 +67,11 @@ struct proxy *proxy_new(struct event_base *base, const struct config *cfg,
 	p->cfg = cfg;
 	p->routing = *routing;
 	sip_random_token(p->branch_prefix, 4);
+	p->self_id = proxy_peer_id(str_cstr(cfg->name));
+	for (size_t i = 0; i < cfg->n_proxies; i++)
+		if (strcmp(cfg->proxies[i].name, cfg->name) == 0)
+			snprintf(p->rr_host, sizeof(p->rr_host), "%s",
+				 cfg->proxies[i].record_route_host);
 	if (proxy_flow_key_init(p) < 0) {
 		snprintf(err, errlen, "cannot set up HMAC-SHA256 for flow tokens");
 		free(p);

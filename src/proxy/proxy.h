@@ -52,6 +52,12 @@ enum proxy_server_outcome {
 	PROXY_SERVER_503,	   /* 503 before any provisional: a backup or overloaded */
 };
 
+/* Another proxy of the cluster, as the routing hooks describe it. */
+struct proxy_peer {
+	struct tp_dest dest; /* where it listens (UDP) */
+	bool alive;	     /* answered its last OPTIONS (or has not been asked yet) */
+};
+
 /* "Where does this go" — answered by the cluster layer. */
 struct proxy_routing {
 	/* The SIP Server a request from an endpoint (or one addressed to the
@@ -77,8 +83,19 @@ struct proxy_routing {
 	/* Is src a configured SBC (a trusted edge peer whose Path headers, RFC
 	 * 3327, are honoured)? May be NULL: none. */
 	bool (*is_edge)(void *arg, const union tp_sockaddr *src);
+	/* The cluster proxy with this proxy_peer_id: where it listens and
+	 * whether it answers (proxies watch each other). False when no proxy
+	 * of the cluster has that id. May be NULL: a proxy alone. */
+	bool (*peer)(void *arg, uint32_t id, struct proxy_peer *out);
+	/* Does u name another proxy of the cluster (its address and port, or
+	 * its Record-Route host)? Its Record-Route is then as good as ours.
+	 * May be NULL. */
+	bool (*is_peer_uri)(void *arg, const struct sip_uri *u);
 	void *arg;
 };
+
+/* The id of a cluster proxy in flow tokens: FNV-1a-32 of its name. */
+uint32_t proxy_peer_id(struct str name);
 
 /* One place the location service sends a request (a registered binding). */
 struct proxy_target {
@@ -87,6 +104,7 @@ struct proxy_target {
 	uint16_t q;	     /* x1000; targets of equal q are tried in parallel */
 	struct tp_dest dest; /* the endpoint's flow (used when there is no Path) */
 	bool outbound;	     /* an RFC 5626 client: a failed flow is 430, else 480 */
+	struct str owner;    /* the cluster proxy holding that flow; empty = this one */
 };
 
 /* The registrar's hooks (RFC 3261 §10.3, §16.5). */
@@ -129,7 +147,8 @@ typedef void (*proxy_uac_fn)(void *arg, int status, uint32_t rtt_ms);
  * transport; fn is called exactly once, unless proxy_uac_cancel comes first.
  * NULL when it cannot be sent (no listener, no memory). */
 struct proxy_uac *proxy_uac_options(struct proxy *p, const struct tp_dest *dest,
-				    uint32_t timeout_ms, proxy_uac_fn fn, void *arg);
+				    unsigned max_forwards, uint32_t timeout_ms, proxy_uac_fn fn,
+				    void *arg);
 /* No callback will come; returns its arg (for the caller to free). */
 void *proxy_uac_cancel(struct proxy_uac *u);
 

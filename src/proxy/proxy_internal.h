@@ -44,12 +44,15 @@ struct proxy {
 	uint64_t branch_seq;			    /* makes every branch id unique */
 	char branch_prefix[8];			    /* random per process: unique across restarts */
 	unsigned char flow_key[PROXY_FLOW_KEY_LEN]; /* flow token MAC key (flow.c) */
-	struct evp_mac_ctx_st *flow_mac;	    /* HMAC-SHA256 keyed with it */
+	uint32_t self_id;			    /* proxy_peer_id(cfg->name) */
+	char rr_host[CFG_HOST_MAX];	 /* its cluster.proxies record-route-host; "" = none */
+	struct evp_mac_ctx_st *flow_mac; /* HMAC-SHA256 keyed with it */
 };
 
 /* An endpoint's flow (RFC 5626 §3): how to reach it through the NAT and the
  * connection it opened. Carried in a flow token in our Record-Route. */
 struct proxy_flow {
+	uint32_t owner; /* proxy_peer_id of the proxy holding it */
 	enum tp_proto proto;
 	union tp_sockaddr addr;
 	uint64_t conn_id; /* stream connection, 0 for UDP */
@@ -112,6 +115,7 @@ struct proxy_branch {
 	struct tp_dest attempt;	    /* where the current attempt went */
 	struct proxy_target target; /* location service target (ctx arena) */
 	bool has_target;
+	uint32_t target_owner;	   /* proxy_peer_id of the proxy holding the target's flow */
 	struct sip_uri target_uri; /* target.uri parsed */
 	struct sip_uri path_uri;   /* first Path value parsed: the next hop */
 	struct route_plan plan;	   /* ctx->plan adjusted for this branch */
@@ -188,7 +192,8 @@ void proxy_flow_key_free(struct proxy *p);
 size_t proxy_flow_encode(const struct proxy *p, const struct proxy_flow *f, char *out);
 /* A token this proxy wrote, untampered? Fills f. */
 bool proxy_flow_decode(const struct proxy *p, struct str token, struct proxy_flow *f);
-void proxy_flow_from_packet(const struct tp_packet *pkt, struct proxy_flow *f);
+void proxy_flow_from_packet(const struct proxy *p, const struct tp_packet *pkt,
+			    struct proxy_flow *f);
 void proxy_flow_to_dest(const struct proxy_flow *f, struct tp_dest *d);
 /* Where a request for ruri goes down flow f (the URI's port when the URI
  * names the flow's own host over UDP). */

@@ -34,6 +34,16 @@ bool proxy_uri_is_me(const struct proxy *p, const struct sip_uri *u)
 	return false;
 }
 
+/* Ours, or another cluster proxy's (its address, or a cluster host): every
+ * proxy of the cluster takes each other's Record-Route as its own, so an
+ * in-dialog request reaches its flow through whichever proxy it arrives at. */
+static bool uri_is_cluster(const struct proxy *p, const struct sip_uri *u)
+{
+	return proxy_uri_is_me(p, u) ||
+	       (p->routing.is_peer_uri && (u->scheme == SIP_URI_SIP || u->scheme == SIP_URI_SIPS) &&
+		p->routing.is_peer_uri(p->routing.arg, u));
+}
+
 /* The flow token in the user part of one of our Record-Route values. */
 static bool uri_flow(const struct proxy *p, const struct sip_uri *u, struct proxy_flow *f)
 {
@@ -43,7 +53,7 @@ static bool uri_flow(const struct proxy *p, const struct sip_uri *u, struct prox
 bool proxy_uri_is_our_rr(const struct proxy *p, const struct sip_uri *u)
 {
 	struct proxy_flow f;
-	return u->lr && proxy_uri_is_me(p, u) && (!u->user.len || uri_flow(p, u, &f));
+	return u->lr && uri_is_cluster(p, u) && (!u->user.len || uri_flow(p, u, &f));
 }
 
 /* The IP-literal address a URI points at, if it is one (no DNS involved). */
@@ -77,7 +87,7 @@ void proxy_route_plan(struct proxy *p, const struct sip_msg *req, bool trusted,
 	/* §16.4: remove the top Route values that are ours (two after a
 	 * transport change: we Record-Routed twice). */
 	const struct sip_addr *r = req->route;
-	while (r && r != plan->strict_route && plan->n_pop < 4 && proxy_uri_is_me(p, &r->uri)) {
+	while (r && r != plan->strict_route && plan->n_pop < 4 && uri_is_cluster(p, &r->uri)) {
 		plan->pop[plan->n_pop++] = r;
 		if (!have_flow)
 			have_flow = uri_flow(p, &r->uri, &plan->flow);

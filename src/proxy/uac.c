@@ -1,5 +1,6 @@
 /* uac.c — requests the proxy originates itself: the OPTIONS that probe a SIP
- * Server member (the cluster's oos-check/oos-force). Each is built with our
+ * Server member (the cluster's oos-check/oos-force) or another proxy of the
+ * cluster (Max-Forwards 0: the peer answers it itself, RFC 3261 §16.3). Each is built with our
  * Via, sent through a non-INVITE client transaction (Timer E retransmits it
  * over UDP) and ends in exactly one callback: the final status, or 0 when no
  * response came within the caller's time (a 408 we would make up ourselves is
@@ -45,7 +46,8 @@ static void uac_timeout(struct timer *t)
 }
 
 struct proxy_uac *proxy_uac_options(struct proxy *p, const struct tp_dest *dest,
-				    uint32_t timeout_ms, proxy_uac_fn fn, void *arg)
+				    unsigned max_forwards, uint32_t timeout_ms, proxy_uac_fn fn,
+				    void *arg)
 {
 	const struct tp_listener *l = tp_listener_for(p->tp, dest->proto, dest->addr.sa.sa_family);
 	if (!l)
@@ -71,7 +73,7 @@ struct proxy_uac *proxy_uac_options(struct proxy *p, const struct tp_dest *dest,
 	int n = buf ? snprintf(buf, 1024,
 			       "OPTIONS sip:%s%s SIP/2.0\r\n"
 			       "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n"
-			       "Max-Forwards: 70\r\n"
+			       "Max-Forwards: %u\r\n"
 			       "From: <sip:%s:%u>;tag=%s\r\n"
 			       "To: <sip:%s%s>\r\n"
 			       "Call-ID: %s@%s\r\n"
@@ -80,7 +82,7 @@ struct proxy_uac *proxy_uac_options(struct proxy *p, const struct tp_dest *dest,
 			       "Accept: application/sdp\r\n"
 			       "Content-Length: 0\r\n\r\n",
 			       target, tr, tp_proto_name(dest->proto), l->host, l->port, branch,
-			       l->host, l->port, tag, target, tr, callid, l->host)
+			       max_forwards, l->host, l->port, tag, target, tr, callid, l->host)
 		    : -1;
 	if (n <= 0 || n >= 1024) {
 		free(buf);

@@ -104,7 +104,14 @@ int proxy_validate(struct proxy *p, const struct sip_msg *req, const char **reas
 		*reason = "Unsupported URI Scheme";
 		return 416;
 	}
-	/* Step 3: Max-Forwards. */
+	/* Step 3: Max-Forwards. An OPTIONS for this proxy itself is answered
+	 * here (§16.3 step 3 allows it): the keep-alive other proxies of the
+	 * cluster, and monitors, send. */
+	if (req->max_forwards == 0 && req->method == SIP_METHOD_OPTIONS && !req->route &&
+	    proxy_uri_is_me(p, &req->ruri) && !req->ruri.user.len) {
+		*reason = "OK";
+		return 200;
+	}
 	if (req->max_forwards == 0) {
 		*reason = "Too Many Hops";
 		return 483;

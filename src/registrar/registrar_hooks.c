@@ -40,6 +40,7 @@ static int hook_lookup(void *arg, const struct sip_msg *req, struct proxy_target
 		out[i].path = t[i].path;
 		out[i].q = t[i].q;
 		out[i].outbound = t[i].outbound;
+		out[i].owner = t[i].owner;
 		memset(&out[i].dest, 0, sizeof(out[i].dest));
 		if (registrar_use_flow(&t[i])) {
 			out[i].dest.proto = t[i].proto;

@@ -29,19 +29,9 @@ int64_t repl_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint32_t fnv1a(struct str s)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 unsigned repl_partition(const struct repl *r, struct str group)
 {
-	return fnv1a(group) % r->partitions;
+	return str_hash(group) % r->partitions;
 }
 
 size_t repl_group_key(const struct repl *r, char kind, struct str group, char *out, size_t cap)

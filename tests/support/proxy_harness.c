@@ -30,6 +30,7 @@ static const char *const harness_groups[] = {
     "  sip-servers = ( { name = \"s1\"; sip-address = \"127.0.0.3\"; sip-port = 5090;\n"
     "    backup-sip-address = \"127.0.0.4\"; transport = \"udp\"; oos-check = 0; } );\n"
     "  sbcs = ( { name = \"sbc\"; sip-address = \"127.0.0.7\"; } );\n"
+    "  peer-check = 0;\n"
     "};\n",
     "sip = { t1 = 500; timer-c = 180000; };\n",
     "registrar = { domains = [ \"sipproxy.test\" ]; };\n",

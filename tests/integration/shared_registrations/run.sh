@@ -7,7 +7,7 @@
 #     endpoint's Contact);
 #  2. 1002 registers through p1 over TCP: p2 sends the call to p1, which holds
 #     the connection, and p1 sends it down the flow;
-#  3. the same AOR registered through p1 and p2 at once (two contacts, one
+#  3. the same AOR (bob) registered through p1 and p2 at once (two contacts, one
 #     REGISTER each, in parallel, 20 times over): both proxies and Redis hold
 #     every contact;
 #  4. a removal (Expires 0) through p2 of a binding made through p1: gone at
@@ -38,7 +38,7 @@ reg() {
 wait_contacts() {
 	local deadline=$((SECONDS + $4)) got
 	while :; do
-		got=$(it_contacts "$1" "$2" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
+		got=$(it_contacts "$1" "$2" 2>/dev/null | tr '\n' ' ' | sed 's/ $//' || true)
 		[ "$got" = "$3" ] && return 0
 		[ $SECONDS -ge $deadline ] && it_fail "admin $1: $2 has '$got', want '$3'"
 		sleep 0.05
@@ -54,4 +54,52 @@ out=$(it_sim_ctl $N1 call 1001@example.test via "127.0.0.11:$P_PROXY" hold 200) 
 	it_fail "sipsim call command: $out"
 it_wait_exit "$IT_LAST_PID" uas1001 15 || it_fail "the call through p2 did not reach 1001"
 it_assert_eq "$(it_sipp_stat uas1001 'Successful call')" 1 "call to 1001 through p2"
+it_log "1001: registered through p1, reached through p2"
+
+# 2. over TCP through p1: p1 holds the connection, so p2 sends the call to p1
+EPY="python3 $SIPPROXY_SOURCE_DIR/tests/integration/registrar/endpoint.py"
+it_start ep1002 $EPY --proto tcp --local "$EP:$P_UAC2" --proxy "127.0.0.1:$P_PROXY" --user 1002 \
+	--password 1002pass --domain example.test --answer 1 --timeout 40
+EP1002=$IT_LAST_PID
+for _ in $(seq 1 100); do grep -q register=200 "$IT_TMP/ep1002.log" && break; sleep 0.1; done
+it_assert_grep "$IT_TMP/ep1002.log" register=200 "1002 registered over TCP"
+wait_contacts "$P_ADMIN2" sip:1002@example.test "sip:1002@$EP:$P_UAC2;transport=tcp" 5
+out=$(it_sim_ctl $N1 call 1002@example.test via "127.0.0.11:$P_PROXY" hold 200) ||
+	it_fail "sipsim call command: $out"
+it_wait_exit "$EP1002" ep1002 20 || it_fail "the endpoint on TCP did not end its call: $(cat "$IT_TMP/ep1002.log")"
+it_assert_grep "$IT_TMP/ep1002.log" "invite=answered" "the INVITE through p2 came down 1002's connection to p1"
+it_assert_grep "$IT_TMP/ep1002.log" "bye=1" "and its BYE"
+it_log "1002: on TCP to p1, reached through p2 via p1"
+
+# 3. one AOR (bob) through both proxies at once: no contact lost
+for round in $(seq 1 20); do
+	printf 'SEQUENTIAL\nbob;example.test;%s;[authentication username=bob password=bob-secret];600\n' \
+		$((P_UAS + round)) >"$IT_TMP/a$round.csv"
+	printf 'SEQUENTIAL\nbob;example.test;%s;[authentication username=bob password=bob-secret];600\n' \
+		$((P_UAS + 40 + round)) >"$IT_TMP/b$round.csv"
+	it_sipp_bg "ra$round" -sf "$IT_XML/register_at.xml" -inf "$IT_TMP/a$round.csv" -i $EP \
+		-p "$P_UAC" -t u1 -m 1 "127.0.0.1:$P_PROXY"
+	A=$IT_LAST_PID
+	it_sipp_bg "rb$round" -sf "$IT_XML/register_at.xml" -inf "$IT_TMP/b$round.csv" -i 127.0.0.4 \
+		-p "$P_UAC" -t u1 -m 1 "127.0.0.11:$P_PROXY"
+	B=$IT_LAST_PID
+	it_wait_exit "$A" "ra$round" 20 || it_fail "round $round: REGISTER through p1 failed"
+	it_wait_exit "$B" "rb$round" 20 || it_fail "round $round: REGISTER through p2 failed"
+done
+want=$(for round in $(seq 1 20); do
+	echo "sip:bob@$EP:$((P_UAS + round))"
+	echo "sip:bob@127.0.0.4:$((P_UAS + 40 + round))"
+done | sort | tr '\n' ' ' | sed 's/ $//')
+wait_contacts "$P_ADMIN" sip:bob@example.test "$want" 5
+wait_contacts "$P_ADMIN2" sip:bob@example.test "$want" 5
+key=$(it_rcli 0 --scan --pattern 'sp:{*}:r:sip:bob@example.test')
+it_assert_eq "$(it_rcli 0 hlen "$key")" 40 "Redis holds all 40 contacts of bob"
+it_log "bob: 40 contacts registered 20 pairs at a time through both proxies, none lost"
+
+# 4. a removal through p2 of a binding made through p1
+reg unreg1001 127.0.0.11 u1 1001 "$P_UAS" 0
+wait_contacts "$P_ADMIN" sip:1001@example.test "" 5
+wait_contacts "$P_ADMIN2" sip:1001@example.test "" 5
+it_assert_eq "$(it_rcli 0 --scan --pattern 'sp:{*}:r:sip:1001@example.test' | wc -l)" 0 \
+	"1001's key is gone from Redis"
 it_pass
