@@ -183,6 +183,13 @@ int app_start(struct app *app, char *err, size_t errlen)
 		return -1;
 	cluster_start(app->cluster, app->proxy);
 	store_redis_start(app->store);
+	if (cfg->n_proxies > 1 && !cfg->cluster_secret[0])
+		LOG_WARN(
+		    "no_cluster_secret",
+		    "proxies=%zu: without cluster.secret each proxy has its own flow-token key; "
+		    "in-dialog requests of another proxy's dialogs and endpoints whose "
+		    "connection another proxy holds are routed by Request-URI only",
+		    cfg->n_proxies);
 	app->maintenance = event_new(app->base, -1, EV_PERSIST, maintenance_cb, app);
 	struct timeval tv = {1, 0};
 	if (!app->maintenance || event_add(app->maintenance, &tv) < 0) {

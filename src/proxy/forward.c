@@ -275,7 +275,15 @@ int proxy_forward_attempt(struct proxy_branch *b, const struct tp_dest *dest)
 	struct proxy_flow flow;
 	const struct proxy_flow *rr_flow = NULL;
 	if (b->has_target) {
-		flow = (struct proxy_flow){b->target_owner, dest->proto, dest->addr, dest->conn_id};
+		/* A binding's flow is its owner's; a Contact reached directly is
+		 * reached the same way from any proxy. */
+		const struct tp_dest *bf = &b->target.dest;
+		if (!b->target.path.len && bf->addr.sa.sa_family != AF_UNSPEC)
+			flow =
+			    (struct proxy_flow){b->target_owner, bf->proto, bf->addr, bf->conn_id};
+		else
+			flow =
+			    (struct proxy_flow){p->self_id, dest->proto, dest->addr, dest->conn_id};
 		rr_flow = &flow;
 	} else if (!ctx->trusted) {
 		proxy_flow_from_packet(p, src, &flow);

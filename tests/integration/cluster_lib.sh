@@ -46,6 +46,7 @@ cluster = {
   );
   sip-servers = ( $nitems
   );
+  secret = "it-cluster-secret-$IT_NAME";
   $opts
 };
 EOF
@@ -66,7 +67,7 @@ it_cluster_proxy() {
 # proxy $name of the cluster in cluster.conf (generated for $IT_NAME)
 @include "cluster.conf"
 sip = { t1 = 100; t2 = 4000; timer-c = 20000; };
-log = { level = "info"; };
+log = { level = "${IT_PROXY_LOG_LEVEL:-info}"; sip-trace = ${IT_SIP_TRACE:-false}; };
 admin = { address = "127.0.0.1"; port = $admin; };
 shutdown-timeout = 1;
 $extra

@@ -5,8 +5,11 @@
 #  1. 1001 registers through p1 (digest, UDP); p2 holds the binding too, and
 #     the SIP Server reaches 1001 through p2 (a call to a sipp UAS at the
 #     endpoint's Contact);
-#  2. 1002 registers through p1 over TCP: p2 sends the call to p1, which holds
-#     the connection, and p1 sends it down the flow;
+#  2. 1002 (tests/integration/registrar/endpoint.py) registers through p1 over
+#     TCP: p2 sends the call to p1, which holds the connection, and p1 sends it
+#     down the flow; the BYE takes the same way (the route set names p2 with
+#     p1's flow token: the proxies share cluster.secret); both calls end with
+#     a 2xx to the SIP Server's BYE;
 #  3. the same AOR (bob) registered through p1 and p2 at once (two contacts, one
 #     REGISTER each, in parallel, 20 times over): both proxies and Redis hold
 #     every contact;
@@ -69,6 +72,10 @@ out=$(it_sim_ctl $N1 call 1002@example.test via "127.0.0.11:$P_PROXY" hold 200) 
 it_wait_exit "$EP1002" ep1002 20 || it_fail "the endpoint on TCP did not end its call: $(cat "$IT_TMP/ep1002.log")"
 it_assert_grep "$IT_TMP/ep1002.log" "invite=answered" "the INVITE through p2 came down 1002's connection to p1"
 it_assert_grep "$IT_TMP/ep1002.log" "bye=1" "and its BYE"
+# both calls ended with a 2xx to the SIP Server's BYE (through p2, then p1 for 1002)
+for _ in $(seq 1 50); do [ "$(it_sim_stat $N1 calls_ok)" = 2 ] && break; sleep 0.1; done
+it_assert_eq "$(it_sim_stat $N1 calls_ok) $(it_sim_stat $N1 calls_failed)" "2 0" \
+	"SIP Server's calls (INVITE 2xx and BYE 2xx)"
 it_log "1002: on TCP to p1, reached through p2 via p1"
 
 # 3. one AOR (bob) through both proxies at once: no contact lost
