@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "admin/admin.h"
+#include "admin/calls.h"
 #include "admin/nodes.h"
 #include "admin/registrations.h"
 #include "admin/store.h"
@@ -48,6 +49,7 @@ static void admin_tp_stats(void *arg, struct tp_stats *out)
 void app_maintenance(struct app *app)
 {
 	store_expire(app->store, registrar_now_ms());
+	cluster_tick(app->cluster);
 	if (app->cfg->store_backend == CFG_STORE_MEMORY && app->cfg->registrar_snapshot[0] &&
 	    app->cfg->registrar_snapshot_interval &&
 	    ++app->ticks % app->cfg->registrar_snapshot_interval == 0) {
@@ -131,6 +133,11 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	registrar_proxy_hooks(app->registrar, &loc);
 	proxy_set_location(app->proxy, &loc);
 	cluster_set_registrar(app->cluster, app->registrar);
+	if (store_redis_repl(app->store) &&
+	    cluster_attach_repl(app->cluster, store_redis_repl(app->store)) < 0) {
+		snprintf(err, errlen, "cannot share the call records");
+		return -1;
+	}
 	if (cfg->store_backend == CFG_STORE_REDIS)
 		LOG_INFO("registrar", "domains=%zu store=redis redis=%s sentinels=%zu",
 			 rc.n_domains, cfg->store_redis_address, cfg->store_redis_sentinels.n);
@@ -217,6 +224,8 @@ int app_start(struct app *app, char *err, size_t errlen)
 	admin_route_add(app->admin, "/registrations", admin_registrations_page, app->store);
 	admin_route_add(app->admin, "/nodes", admin_nodes_page, app->cluster);
 	admin_route_add(app->admin, "/store", admin_store_page, app->store);
+	admin_route_add(app->admin, "/calls", admin_calls_page, cluster_calls(app->cluster));
+	admin_route_add(app->admin, "/calls/", admin_calls_page, cluster_calls(app->cluster));
 	admin_action_add(app->admin, "/nodes/", admin_node_action, app->cluster);
 	admin_action_add(app->admin, "/reload", reload_action, app);
 	return 0;

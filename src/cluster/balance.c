@@ -59,16 +59,16 @@ static struct cnode *least_calls(struct cluster *c, struct cnode **cand, size_t 
 	uint64_t least = UINT64_MAX;
 	size_t ties = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (cand[i]->active_calls < least) {
-			least = cand[i]->active_calls;
+		if (cluster_node_calls(cand[i]) < least) {
+			least = cluster_node_calls(cand[i]);
 			ties = 0;
 		}
-		if (cand[i]->active_calls == least)
+		if (cluster_node_calls(cand[i]) == least)
 			ties++;
 	}
 	size_t k = (size_t)(c->rr++ % ties);
 	for (size_t i = 0; i < n; i++)
-		if (cand[i]->active_calls == least && k-- == 0)
+		if (cluster_node_calls(cand[i]) == least && k-- == 0)
 			return cand[i];
 	return cand[0];
 }

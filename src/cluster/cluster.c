@@ -36,6 +36,11 @@ int cluster_resolve(const char *host, uint16_t port, enum tp_proto proto, struct
 	return 0;
 }
 
+uint64_t cluster_node_calls(const struct cnode *n)
+{
+	return n->active_calls + calls_on_node(n->c->calls, str_cstr(n->cfg.name));
+}
+
 uint64_t cluster_now(const struct cluster *c)
 {
 	return c->proxy ? txn_layer_now(proxy_txn_layer(c->proxy)) : 0;
@@ -44,6 +49,13 @@ uint64_t cluster_now(const struct cluster *c)
 static int64_t wall_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct cnode *cluster_node_by_id(struct cluster *c, uint32_t id)
@@ -71,7 +83,7 @@ static void node_free(struct cnode *n);
 bool cluster_retire_check(struct cnode *n)
 {
 	struct cluster *c = n->c;
-	if (!n->retiring || (n->active_calls && cluster_now(c) < n->retire_at))
+	if (!n->retiring || (cluster_node_calls(n) && cluster_now(c) < n->retire_at))
 		return false;
 	size_t k = 0;
 	while (k < c->n_nodes && c->nodes[k] != n)
@@ -89,7 +101,7 @@ bool cluster_retire_check(struct cnode *n)
 				break;
 			}
 	LOG_INFO("node_removed", "node=%s calls_left=%llu", n->cfg.name,
-		 (unsigned long long)n->active_calls);
+		 (unsigned long long)cluster_node_calls(n));
 	node_free(n);
 	return true;
 }
@@ -294,12 +306,12 @@ static int build(struct cluster *c, struct config *cfg, char *err, size_t errlen
 		if (reused[k])
 			continue;
 		removed++;
-		if (n->active_calls && nf < CFG_MAX_NODES) {
+		if (cluster_node_calls(n) && nf < CFG_MAX_NODES) {
 			if (!n->retiring) {
 				n->retiring = true;
 				n->retire_at = now + CLUSTER_RETIRE_MAX_MS;
 				LOG_INFO("node_retiring", "node=%s calls=%llu", n->cfg.name,
-					 (unsigned long long)n->active_calls);
+					 (unsigned long long)cluster_node_calls(n));
 			}
 			fresh[nf++] = n;
 			for (unsigned m = 0; m < n->ha.n_members; m++)
@@ -350,7 +362,9 @@ struct cluster *cluster_new(const struct config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	*copy = *cfg;
-	if (build(c, copy, err, errlen) < 0) {
+	c->calls = calls_new(cfg->name, cfg->call_max_lifetime_s);
+	if (!c->calls || build(c, copy, err, errlen) < 0) {
+		calls_free(c->calls);
 		free(c);
 		return NULL;
 	}
@@ -385,6 +399,7 @@ void cluster_free(struct cluster *c)
 	for (size_t i = 0; i < c->n_nodes; i++)
 		node_free(c->nodes[i]);
 	cluster_peers_free(c);
+	calls_free(c->calls);
 	free(c->cfg);
 	free(c);
 }
@@ -413,6 +428,21 @@ void cluster_detach(struct cluster *c)
 {
 	cluster_stop(c);
 	c->proxy = NULL;
+}
+
+int cluster_attach_repl(struct cluster *c, struct repl *r)
+{
+	return calls_attach(c->calls, r);
+}
+
+struct calls *cluster_calls(struct cluster *c)
+{
+	return c->calls;
+}
+
+void cluster_tick(struct cluster *c)
+{
+	calls_expire(c->calls, wall_ms());
 }
 
 void cluster_set_registrar(struct cluster *c, struct registrar *r)
@@ -455,7 +485,7 @@ size_t cluster_view(struct cluster *c, struct cluster_node_view *out, size_t max
 		v->since = n->ha.since_wall;
 		snprintf(v->reason, sizeof(v->reason), "%s", n->ha.reason);
 		v->changes = n->ha.changes;
-		v->active_calls = n->active_calls;
+		v->active_calls = cluster_node_calls(n);
 		v->requests = n->requests;
 		v->failures = n->failures;
 		v->n_members = n->ha.n_members;
@@ -564,10 +594,18 @@ static bool hook_server_request(void *arg, const struct tp_packet *src, const st
 		cluster_node_changed(n);
 		cluster_probe_start(n, n->cfg.oos_check * 1000u);
 	}
-	if (req->method == SIP_METHOD_BYE && n->active_calls)
-		n->active_calls--;
 	cluster_ref(n, out);
 	return true;
+}
+
+static void hook_dialog(void *arg, const struct proxy_dialog *d, bool started)
+{
+	struct cluster *c = arg;
+	if (started)
+		calls_started(c->calls, d->call_id, d->from_tag, d->to_tag, d->node, d->flow,
+			      d->caller, d->callee, wall_ms());
+	else
+		calls_ended(c->calls, d->call_id, d->from_tag, d->to_tag);
 }
 
 static bool hook_trusted(void *arg, const union tp_sockaddr *src)
@@ -596,5 +634,6 @@ void cluster_routing(struct cluster *c, struct proxy_routing *out)
 	out->is_edge = hook_edge;
 	out->peer = cluster_peer_hook;
 	out->is_peer_uri = cluster_peer_uri_hook;
+	out->dialog = hook_dialog;
 	out->arg = c;
 }

@@ -16,8 +16,10 @@
 #include "proxy/proxy.h"
 #include "transport/transport.h"
 
+struct calls;
 struct cluster;
 struct registrar;
+struct repl;
 
 struct cluster_stats {
 	uint64_t changes;	   /* HA changes of any node */
@@ -73,6 +75,13 @@ void cluster_stop(struct cluster *c);
 /* The same, and the proxy is forgotten: it is about to be freed. */
 void cluster_detach(struct cluster *c);
 /* The registrar whose bindings say which node owns an endpoint. */
+/* The Redis store's replication: the dialog records are shared through it
+ * (before it starts connecting). */
+int cluster_attach_repl(struct cluster *c, struct repl *r);
+/* The dialog records (calls.h), for GET /calls. */
+struct calls *cluster_calls(struct cluster *c);
+/* Once a second: calls past cluster.call-max-lifetime go. */
+void cluster_tick(struct cluster *c);
 void cluster_set_registrar(struct cluster *c, struct registrar *r);
 /* Applies a new definition: nodes added, removed or changed at once, those
  * unchanged keep their state. -1 with err (nothing changed) if it cannot. */

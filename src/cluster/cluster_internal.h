@@ -6,6 +6,7 @@
 #ifndef SIPPROXY_CLUSTER_CLUSTER_INTERNAL_H
 #define SIPPROXY_CLUSTER_CLUSTER_INTERNAL_H
 
+#include "cluster/calls.h"
 #include "cluster/cluster.h"
 #include "cluster/ha_pair.h"
 #include "util/timer_wheel.h"
@@ -30,7 +31,8 @@ struct cnode {
 	int tier; /* 0 local, 1.. other data centers in order, -1 never */
 	/* balancing */
 	int64_t wrr_current; /* smooth weighted round-robin */
-	uint64_t active_calls;
+	uint64_t
+	    active_calls;  /* this proxy's INVITEs to it not answered yet (calls.c has the rest) */
 	uint64_t requests; /* new requests sent to it */
 	uint64_t failures; /* passive failures reported */
 };
@@ -69,11 +71,15 @@ struct cluster {
 	uint64_t rr; /* round-robin position */
 	struct cpeer *peers[CFG_MAX_PROXIES];
 	size_t n_peers;
+	struct calls *calls; /* the cluster's dialog records */
 	bool started;
 	struct cluster_stats stats;
 };
 
 /* cluster.c */
+/* The node's calls: this proxy's being set up, and every proxy's up
+ * (dialog records: cluster-wide with the Redis store). */
+uint64_t cluster_node_calls(const struct cnode *n);
 struct cnode *cluster_node_by_id(struct cluster *c, uint32_t id);
 struct cnode *cluster_node_by_name(struct cluster *c, struct str name);
 /* The node and member index an address (ip and port, or ip alone when that

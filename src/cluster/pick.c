@@ -8,7 +8,8 @@
  * while it is in service, else the balancer. Nodes of this data center
  * first; then the other data centers in order; a node whose primary is in
  * doubt only when no node is known good; none: -1 (503 with Retry-After). A
- * retry avoids the member that just failed. */
+ * retry avoids the member that just failed. An in-dialog request naming no
+ * node finds its call's node in the dialog records (calls.c). */
 #include "cluster/cluster_internal.h"
 
 #include <string.h>
@@ -36,9 +37,6 @@ static int pick_dialog(struct proxy_pick *q, struct cnode *n)
 		t = 1 - t;
 	}
 	fill(q, n, t);
-	/* A BYE ends one of the node's calls; its retry is the same BYE. */
-	if (q->req->method == SIP_METHOD_BYE && !q->failed && n->active_calls)
-		n->active_calls--;
 	return 0;
 }
 
@@ -94,6 +92,12 @@ int cluster_pick(struct cluster *c, struct proxy_pick *q)
 	struct cnode *dn = q->node.len ? cluster_node_by_name(c, q->node) : NULL;
 	if (!dn && q->hop)
 		dn = cluster_node_by_member(c, q->hop, &m);
+	/* An in-dialog request that names no node (its UA ignored our
+	 * Record-Route): the call's record knows it. */
+	char cnode_name[CFG_NAME_MAX];
+	if (!dn && req->to && req->to->tag.len &&
+	    calls_node_of(c->calls, req->call_id, cnode_name, sizeof(cnode_name)))
+		dn = cluster_node_by_name(c, str_cstr(cnode_name));
 	if (dn)
 		return pick_dialog(q, dn);
 

@@ -115,6 +115,7 @@ struct config {
 	unsigned retry_after;		 /* s, in the 503 when no node is in service */
 	char cluster_secret[256];	 /* flow-token key shared by the proxies; empty = own */
 	unsigned peer_check_ms;		 /* OPTIONS between proxies; 0 = not watched */
+	unsigned call_max_lifetime_s;	 /* a dialog record not ended by then goes */
 	unsigned overload_dialog_rate;	 /* new INVITEs per second; 0 = no limit */
 	unsigned sip_ip_tos;		 /* IP TOS / traffic class of SIP packets */
 	bool resolve_host;		 /* Via carries the resolved IP, not the host name */

@@ -147,6 +147,14 @@ const struct cfg_option cfg_options[] = {
 	    "the flow tokens in Record-Route, so any proxy can route an in-dialog request of "
 	    "a dialog another proxy set up, and reach an endpoint whose connection another "
 	    "proxy holds. Empty: each proxy has its own random key."},
+    {.key = "cluster.call-max-lifetime",
+     .type = CFG_OPT_UINT,
+     F(call_max_lifetime_s),
+     .def = 14400,
+     .min = 60,
+     .max = 604800,
+     .doc = "Seconds a call's dialog record lives when no BYE ends it (a UA that vanished): "
+	    "it then stops counting for least-calls and leaves /calls."},
     {.key = "cluster.peer-check",
      .type = CFG_OPT_UINT,
      F(peer_check_ms),

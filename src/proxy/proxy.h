@@ -58,6 +58,15 @@ struct proxy_peer {
 	bool alive;	     /* answered its last OPTIONS (or has not been asked yet) */
 };
 
+/* A call as the proxy reports it (slices valid during the call). */
+struct proxy_dialog {
+	struct str call_id;
+	struct str from_tag, to_tag;
+	struct str caller, callee; /* From and To URIs */
+	struct str node;	   /* its SIP Server node; empty when none */
+	struct str flow;	   /* the proxy holding the endpoint's flow */
+};
+
 /* "Where does this go" — answered by the cluster layer. */
 struct proxy_routing {
 	/* The SIP Server a request from an endpoint (or one addressed to the
@@ -91,6 +100,9 @@ struct proxy_routing {
 	 * its Record-Route host)? Its Record-Route is then as good as ours.
 	 * May be NULL. */
 	bool (*is_peer_uri)(void *arg, const struct sip_uri *u);
+	/* A call began (the INVITE's 2xx passed) or ended (its BYE was
+	 * answered): the cluster's dialog records. May be NULL. */
+	void (*dialog)(void *arg, const struct proxy_dialog *d, bool started);
 	void *arg;
 };
 

@@ -10,6 +10,40 @@
 
 #include "util/log.h"
 
+/* The cluster's call data: an initial INVITE's 2xx starts a call (it is
+ * no longer one being set up), any final answer to a BYE ends one (RFC 3261
+ * §15.1.1: the session is over whatever the answer). Once per branch. */
+static void note_dialog(struct proxy_branch *b, const struct sip_msg *rsp)
+{
+	struct proxy_ctx *ctx = b->ctx;
+	struct proxy *p = ctx->p;
+	const struct sip_msg *req = ctx->req;
+	if (!req->from || !req->to)
+		return;
+	if (req->method == SIP_METHOD_INVITE && !req->to->tag.len && rsp->status < 300) {
+		proxy_branch_uncount_call(b);
+		if (!p->routing.dialog || !rsp->to || !rsp->to->tag.len)
+			return;
+		struct str flow = str_cstr(p->cfg->name);
+		if (!b->to_server && b->has_target && b->target.owner.len)
+			flow = b->target.owner;
+		struct proxy_dialog d = {
+		    .call_id = req->call_id,
+		    .from_tag = req->from->tag,
+		    .to_tag = rsp->to->tag,
+		    .caller = req->from->uri_str,
+		    .callee = req->to->uri_str,
+		    .node = str_cstr(b->to_server ? b->node.name : ctx->from_node.name),
+		    .flow = flow,
+		};
+		p->routing.dialog(p->routing.arg, &d, true);
+	} else if (req->method == SIP_METHOD_BYE && p->routing.dialog) {
+		struct proxy_dialog d = {
+		    .call_id = req->call_id, .from_tag = req->from->tag, .to_tag = req->to->tag};
+		p->routing.dialog(p->routing.arg, &d, false);
+	}
+}
+
 static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 {
 	struct proxy_ctx *ctx = b->ctx;
@@ -40,6 +74,7 @@ static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 		/* Step 5/10: every 2xx goes up (retransmissions too, RFC 6026), and
 		 * the other branches stop. */
 		if (b->state != BRANCH_DONE) {
+			note_dialog(b, rsp);
 			proxy_branch_done(b);
 			if (ctx->req->method == SIP_METHOD_INVITE)
 				proxy_ctx_cancel_others(ctx, b);
@@ -61,6 +96,7 @@ static bool branch_response(struct proxy_branch *b, struct sip_msg *rsp)
 		proxy_attempt_failed(b, 503, false);
 		return false;
 	}
+	note_dialog(b, rsp);
 	proxy_branch_done(b);
 	proxy_branch_uncount_call(b);
 	if (status >= 600 && ctx->req->method == SIP_METHOD_INVITE)

@@ -137,6 +137,10 @@ struct store *store_redis_new(struct event_base *base, const struct store_redis_
 			      char *err, size_t errlen);
 /* Starts connecting (after the event loop is set up). */
 void store_redis_start(struct store *s);
+/* Its replication engine, for other shared records (the cluster's calls);
+ * NULL for another backend. */
+struct repl;
+struct repl *store_redis_repl(struct store *s);
 /* The replication's state and counters; false for another backend. */
 struct repl_stats;
 bool store_redis_stats(struct store *s, struct repl_stats *out, uint64_t *unstorable);

@@ -335,6 +335,11 @@ void store_redis_start(struct store *s)
 		repl_start(sr_of(s)->repl);
 }
 
+struct repl *store_redis_repl(struct store *s)
+{
+	return s && s->ops == &redis_ops ? sr_of(s)->repl : NULL;
+}
+
 bool store_redis_stats(struct store *s, struct repl_stats *out, uint64_t *unstorable)
 {
 	if (!s || s->ops != &redis_ops)

@@ -1,6 +1,6 @@
 /* sipproxyctl.c — command-line client of the admin HTTP endpoint:
  *   sipproxyctl [-a HOST:PORT] health | metrics | registrations [AOR] | get PATH
- *               | nodes [--json] | node NAME out|in | reload
+ *               | nodes [--json] | node NAME out|in | reload | store | calls [CALL-ID]
  * Prints the response body; exit 0 on 2xx, 1 on any other status, 2 when the
  * endpoint cannot be reached. A blocking HTTP/1.0 GET is enough: the endpoint
  * is local and answers with Content-Length or closes (RFC 9112 §6.3). */
@@ -28,6 +28,8 @@ static void usage(FILE *out)
 		     "  nodes [--json]       GET /nodes: SIP Server nodes, member roles, probes\n"
 		     "  node NAME out|in     take node NAME out of service / put it back\n"
 		     "  reload               apply the changed cluster definition (as SIGHUP)\n"
+		     "  store                GET /store: the registration store, Redis state\n"
+		     "  calls [CALL-ID]      GET /calls[/CALL-ID]: the cluster's calls\n"
 		     "HOST:PORT defaults to $SIPPROXY_ADMIN, else " CTL_DEFAULT_ADDR
 		     " ([::1]:PORT for IPv6).\n");
 }
@@ -236,6 +238,13 @@ int main(int argc, char **argv)
 		url_encode(argv[optind + 1], enc, sizeof(enc));
 		snprintf(path, sizeof(path), "/nodes/%s/%s", enc, argv[optind + 2]);
 		return http_request(addr, "POST", path);
+	} else if (strcmp(cmd, "store") == 0 && rest == 0) {
+		snprintf(path, sizeof(path), "/store");
+	} else if (strcmp(cmd, "calls") == 0 && rest <= 1) {
+		char enc[1536] = "";
+		if (rest == 1)
+			url_encode(argv[optind + 1], enc, sizeof(enc));
+		snprintf(path, sizeof(path), "/calls%s%s", rest ? "/" : "", enc);
 	} else if (strcmp(cmd, "reload") == 0 && rest == 0) {
 		return http_request(addr, "POST", "/reload");
 	} else {

@@ -122,21 +122,40 @@ static void test_least_calls(void **state)
 	cluster_free(c);
 }
 
-/* A BYE towards a node ends one of its calls, once, even when it is
- * retried on the pair's other member. */
-static void test_bye_ends_a_call_once(void **state)
+/* A call counts on its node from its INVITE (being set up) through its
+ * dialog record (the 2xx) to its BYE's answer, once, whichever side's tags
+ * the BYE carries; a BYE routed (and retried on the pair's other member)
+ * counts nothing by itself. */
+static void test_call_counts_from_invite_to_bye(void **state)
 {
 	(void)state;
 	struct cluster *c = ct_three_nodes("least-calls");
-	calls(c, "a", +2);
+	struct proxy_routing r = ct_hooks(c);
+	struct proxy_node_ref ra = ct_ref(c, "a");
+	r.call_delta(r.arg, &ra, +1); /* INVITE sent */
+	assert_int_equal(ct_view(c, "a").active_calls, 1);
+	r.call_delta(r.arg, &ra, -1); /* its 2xx: set up */
+	struct proxy_dialog d = {.call_id = STR_LIT("bye-call"),
+				 .from_tag = STR_LIT("ft"),
+				 .to_tag = STR_LIT("tt"),
+				 .node = STR_LIT("a"),
+				 .flow = STR_LIT("p1")};
+	r.dialog(r.arg, &d, true);
+	assert_int_equal(ct_view(c, "a").active_calls, 1);
 	struct sip_msg *bye = ct_request("BYE", "x", "sip:agent@example.com", "bye-call");
 	struct proxy_pick q;
 	assert_int_equal(ct_pick_q(c, bye, "a", NULL, NULL, &q), 0);
-	assert_int_equal(ct_view(c, "a").active_calls, 1);
 	struct proxy_node_ref failed = q.out;
 	assert_int_equal(ct_pick_q(c, bye, "a", NULL, &failed, &q), 0);
 	assert_true(ct_is_addr(&q.out.member, "127.0.0.21", 5090));
 	assert_int_equal(ct_view(c, "a").active_calls, 1);
+	/* the callee's BYE: tags the other way round */
+	struct proxy_dialog e = {
+	    .call_id = STR_LIT("bye-call"), .from_tag = STR_LIT("tt"), .to_tag = STR_LIT("ft")};
+	r.dialog(r.arg, &e, false);
+	assert_int_equal(ct_view(c, "a").active_calls, 0);
+	r.dialog(r.arg, &e, false);
+	assert_int_equal(ct_view(c, "a").active_calls, 0);
 	sip_msg_free(bye);
 	cluster_free(c);
 }
@@ -189,8 +208,10 @@ static void test_hash_keys_stable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_robin_exact), cmocka_unit_test(test_weighted_exact),
-	    cmocka_unit_test(test_least_calls),	      cmocka_unit_test(test_bye_ends_a_call_once),
+	    cmocka_unit_test(test_round_robin_exact),
+	    cmocka_unit_test(test_weighted_exact),
+	    cmocka_unit_test(test_least_calls),
+	    cmocka_unit_test(test_call_counts_from_invite_to_bye),
 	    cmocka_unit_test(test_hash_keys_stable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -237,8 +237,13 @@ static void test_reload_removed_node_keeps_its_calls(void **state)
 	(void)state;
 	struct cluster *c = ct_cluster(BASE);
 	struct proxy_routing r = ct_hooks(c);
-	struct proxy_node_ref rc = ct_ref(c, "c");
-	r.call_delta(r.arg, &rc, +1);
+	/* a call on c: its INVITE's 2xx made a dialog record */
+	struct proxy_dialog d = {.call_id = STR_LIT("c-call"),
+				 .from_tag = STR_LIT("f1"),
+				 .to_tag = STR_LIT("t1"),
+				 .node = STR_LIT("c"),
+				 .flow = STR_LIT("p1")};
+	r.dialog(r.arg, &d, true);
 	char err[256] = "";
 	const char *without_c = "proxy = { geo-location = \"dc1\"; };\n"
 				"cluster = { sip-servers = (\n"
@@ -251,12 +256,13 @@ static void test_reload_removed_node_keeps_its_calls(void **state)
 	assert_string_equal(ct_view(c, "c").state, "retiring");
 	assert_false(ct_view(c, "c").in_service);
 	assert_true(trusted(c, "127.0.0.13"));
-	/* its dialog's BYE still goes there (and ends its call) */
+	/* its dialog's BYE still goes there, and its answer ends the call */
 	struct sip_msg *bye = ct_request("BYE", "someone", "sip:someone@example.com", "c-call");
 	struct proxy_pick q;
 	assert_int_equal(ct_pick_q(c, bye, "c", NULL, NULL, &q), 0);
 	assert_true(ct_is_addr(&q.out.member, "127.0.0.13", 5090));
 	sip_msg_free(bye);
+	r.dialog(r.arg, &d, false);
 	/* no new request goes there */
 	for (int i = 0; i < 30; i++) {
 		char cid[32];
