@@ -23,6 +23,7 @@ struct admin_route {
 	bool post;   /* POST (an action), else GET (a page) */
 	bool prefix; /* path ends with '/': matches everything under it */
 	admin_handler_fn fn;
+	admin_upload_fn upload; /* a POST that reads its body */
 	void *arg;
 };
 
@@ -146,7 +147,24 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	const char *ctype = "text/plain; charset=utf-8";
-	int status = r->fn(r->arg, path, query, body, &ctype);
+	int status;
+	if (r->upload) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(req);
+		size_t len = in ? evbuffer_get_length(in) : 0;
+		char *text = malloc(len + 1);
+		if (!text) {
+			evbuffer_free(body);
+			evhttp_send_error(req, 500, NULL);
+			return;
+		}
+		if (len)
+			evbuffer_remove(in, text, len);
+		text[len] = '\0';
+		status = r->upload(r->arg, path, text, len, body, &ctype);
+		free(text);
+	} else {
+		status = r->fn(r->arg, path, query, body, &ctype);
+	}
 	if (status < 100 || status > 599)
 		status = 500;
 	evhttp_add_header(hdrs, "Content-Type", ctype);
@@ -155,9 +173,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
-static int route_add(struct admin *a, const char *path, bool post, admin_handler_fn fn, void *arg)
+static int route_add(struct admin *a, const char *path, bool post, admin_handler_fn fn,
+		     admin_upload_fn upload, void *arg)
 {
-	if (!path || path[0] != '/' || strlen(path) >= ADMIN_PATH_MAX || !fn)
+	if (!path || path[0] != '/' || strlen(path) >= ADMIN_PATH_MAX || (!fn && !upload))
 		return -1;
 	if (a->n_routes >= ADMIN_MAX_ROUTES)
 		return -1;
@@ -169,18 +188,24 @@ static int route_add(struct admin *a, const char *path, bool post, admin_handler
 	r->post = post;
 	r->prefix = path[strlen(path) - 1] == '/' && path[1];
 	r->fn = fn;
+	r->upload = upload;
 	r->arg = arg;
 	return 0;
 }
 
+int admin_upload_add(struct admin *a, const char *path, admin_upload_fn fn, void *arg)
+{
+	return route_add(a, path, true, NULL, fn, arg);
+}
+
 int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg)
 {
-	return route_add(a, path, false, fn, arg);
+	return route_add(a, path, false, fn, NULL, arg);
 }
 
 int admin_action_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg)
 {
-	return route_add(a, path, true, fn, arg);
+	return route_add(a, path, true, fn, NULL, arg);
 }
 
 struct admin *admin_new(struct event_base *base, const char *address, uint16_t port,
@@ -205,7 +230,7 @@ struct admin *admin_new(struct event_base *base, const char *address, uint16_t p
 						EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	/* Small limits: the endpoint only serves short GETs to local tools. */
 	evhttp_set_max_headers_size(a->http, 8192);
-	evhttp_set_max_body_size(a->http, 4096);
+	evhttp_set_max_body_size(a->http, ADMIN_MAX_BODY);
 	evhttp_set_timeout(a->http, 10);
 	evhttp_set_gencb(a->http, on_request, a);
 	a->sock = evhttp_bind_socket_with_handle(a->http, address, port);

@@ -50,6 +50,12 @@ int admin_route_add(struct admin *a, const char *path, admin_handler_fn fn, void
 /* Adds a POST action at path; a path ending in '/' ("/nodes/") takes every
  * path under it. Same returns. */
 int admin_action_add(struct admin *a, const char *path, admin_handler_fn fn, void *arg);
+/* A POST action that reads its body (a file being published), at most
+ * ADMIN_MAX_BODY bytes, NUL-terminated. Same returns. */
+#define ADMIN_MAX_BODY (1u << 20)
+typedef int (*admin_upload_fn)(void *arg, const char *path, const char *body, size_t len,
+			       struct evbuffer *out, const char **content_type);
+int admin_upload_add(struct admin *a, const char *path, admin_upload_fn fn, void *arg);
 /* The port actually bound (useful when admin_new was given port 0). */
 uint16_t admin_port(const struct admin *a);
 

@@ -17,6 +17,7 @@
 #include "admin/nodes.h"
 #include "admin/registrations.h"
 #include "admin/store.h"
+#include "app/publish.h"
 #include "cluster/cluster.h"
 #include "registrar/registrar_hooks.h"
 #include "store/store.h"
@@ -30,6 +31,7 @@ struct app {
 	struct store *store;
 	struct registrar *registrar;
 	struct admin *admin;
+	struct publish *publish;
 	struct event *maintenance;
 	unsigned ticks;
 };
@@ -133,9 +135,14 @@ static int start_registrar(struct app *app, char *err, size_t errlen)
 	registrar_proxy_hooks(app->registrar, &loc);
 	proxy_set_location(app->proxy, &loc);
 	cluster_set_registrar(app->cluster, app->registrar);
-	if (store_redis_repl(app->store) &&
-	    cluster_attach_repl(app->cluster, store_redis_repl(app->store)) < 0) {
+	struct repl *repl = store_redis_repl(app->store);
+	if (repl && cluster_attach_repl(app->cluster, repl) < 0) {
 		snprintf(err, errlen, "cannot share the call records");
+		return -1;
+	}
+	app->publish = publish_new(cfg, app->cluster, repl);
+	if (!app->publish) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (cfg->store_backend == CFG_STORE_REDIS)
@@ -228,6 +235,7 @@ int app_start(struct app *app, char *err, size_t errlen)
 	admin_route_add(app->admin, "/calls/", admin_calls_page, cluster_calls(app->cluster));
 	admin_action_add(app->admin, "/nodes/", admin_node_action, app->cluster);
 	admin_action_add(app->admin, "/reload", reload_action, app);
+	admin_upload_add(app->admin, "/cluster", publish_upload, app->publish);
 	return 0;
 }
 
@@ -313,6 +321,7 @@ void app_free(struct app *app)
 		registrar_free(app->registrar);
 	if (app->store)
 		store_free(app->store);
+	publish_free(app->publish);
 	if (app->maintenance)
 		event_free(app->maintenance);
 	if (app->cluster)

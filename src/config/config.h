@@ -177,6 +177,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
  * address, port and geo-location come from its entry. */
 int config_load_as(const char *path, const char *name, struct config *cfg, char *err,
 		   size_t errlen);
+/* A published cluster definition (text holding only the cluster group,
+ * named label in errors) applied to base, this running proxy's config: out
+ * is base with the definition's cluster settings, checked as a file's would
+ * be (this proxy must be in it, at the address it runs on). */
+int config_load_cluster(const char *text, const char *label, const struct config *base,
+			struct config *out, char *err, size_t errlen);
 /* Is status one of codes? */
 bool cfg_codes_match(const struct cfg_codes *codes, int status);
 /* Same, from text (tests); name stands in for the file name in messages. */

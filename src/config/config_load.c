@@ -436,3 +436,61 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 	config_destroy(&cf);
 	return rc;
 }
+
+/* The cluster's fields of src into dst: every "cluster." option (the table
+ * knows where each lives), what is derived from them, and the lists. */
+static void copy_cluster(struct config *dst, const struct config *src)
+{
+	for (size_t i = 0; i < cfg_options_count; i++) {
+		const struct cfg_option *o = &cfg_options[i];
+		if (strncmp(o->key, "cluster.", 8) == 0)
+			memcpy((char *)dst + o->offset, (const char *)src + o->offset, o->size);
+	}
+	dst->active_codes = src->active_codes;
+	memcpy(dst->proxies, src->proxies, sizeof(dst->proxies));
+	dst->n_proxies = src->n_proxies;
+	memcpy(dst->nodes, src->nodes, sizeof(dst->nodes));
+	dst->n_nodes = src->n_nodes;
+	memcpy(dst->sbcs, src->sbcs, sizeof(dst->sbcs));
+	dst->n_sbcs = src->n_sbcs;
+	snprintf(dst->geo_location, sizeof(dst->geo_location), "%s", src->geo_location);
+}
+
+int config_load_cluster(const char *text, const char *label, const struct config *base,
+			struct config *out, char *err, size_t errlen)
+{
+	struct cfg_err e = {err, err ? errlen : 0, label};
+	if (!text || !base || !out)
+		return cfg_fail(&e, NULL, "cluster", "no definition given");
+	config_t cf;
+	config_init(&cf);
+	int ok = config_read_string(&cf, text) == CONFIG_TRUE;
+	int rc = 0;
+	const config_setting_t *root = ok ? config_root_setting(&cf) : NULL;
+	for (int i = 0; root && i < config_setting_length(root) && rc == 0; i++) {
+		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+		if (strcmp(config_setting_name(s), "cluster") != 0)
+			rc = cfg_fail(&e, s, config_setting_name(s),
+				      "a published definition holds the cluster group only");
+	}
+	if (rc == 0 && root && !config_lookup(&cf, "cluster"))
+		rc = cfg_fail(&e, NULL, "cluster", "no cluster group");
+	struct config *pub = rc == 0 ? malloc(sizeof(*pub)) : NULL;
+	if (rc == 0 && !pub)
+		rc = cfg_fail(&e, NULL, "file", "out of memory");
+	if (rc == 0)
+		rc = load_parsed(&cf, ok, text, strlen(text), label, base->name, pub, err, errlen);
+	config_destroy(&cf);
+	if (rc == 0 &&
+	    (!same_ip(pub->sip_address, base->sip_address) || pub->sip_port != base->sip_port))
+		rc = cfg_fail(&e, NULL, "cluster.proxies",
+			      "\"%s\" would move to %s:%u (it runs on %s:%u): restart it for that",
+			      base->name, pub->sip_address, pub->sip_port, base->sip_address,
+			      base->sip_port);
+	if (rc == 0) {
+		*out = *base;
+		copy_cluster(out, pub);
+	}
+	free(pub);
+	return rc;
+}

@@ -1,6 +1,7 @@
 /* sipproxyctl.c — command-line client of the admin HTTP endpoint:
  *   sipproxyctl [-a HOST:PORT] health | metrics | registrations [AOR] | get PATH
  *               | nodes [--json] | node NAME out|in | reload | store | calls [CALL-ID]
+ *               | cluster publish FILE
  * Prints the response body; exit 0 on 2xx, 1 on any other status, 2 when the
  * endpoint cannot be reached. A blocking HTTP/1.0 GET is enough: the endpoint
  * is local and answers with Content-Length or closes (RFC 9112 §6.3). */
@@ -16,6 +17,7 @@
 #define CTL_DEFAULT_ADDR "127.0.0.1:8060"
 #define CTL_TIMEOUT_MS	 10000
 #define CTL_MAX_RESPONSE (64u << 20)
+#define CTL_MAX_PUBLISH	 (1u << 20) /* the admin endpoint's body limit */
 
 static void usage(FILE *out)
 {
@@ -30,6 +32,8 @@ static void usage(FILE *out)
 		     "  reload               apply the changed cluster definition (as SIGHUP)\n"
 		     "  store                GET /store: the registration store, Redis state\n"
 		     "  calls [CALL-ID]      GET /calls[/CALL-ID]: the cluster's calls\n"
+		     "  cluster publish FILE check a cluster definition and store it: every\n"
+		     "                       proxy applies it (needs store.backend \"redis\")\n"
 		     "HOST:PORT defaults to $SIPPROXY_ADMIN, else " CTL_DEFAULT_ADDR
 		     " ([::1]:PORT for IPv6).\n");
 }
@@ -155,7 +159,8 @@ static void url_encode(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-static int http_request(const char *addr, const char *method, const char *path)
+static int http_request_body(const char *addr, const char *method, const char *path,
+			     const char *body_out, size_t body_len)
 {
 	int fd = connect_to(addr);
 	if (fd < 0)
@@ -163,8 +168,8 @@ static int http_request(const char *addr, const char *method, const char *path)
 	char req[4096];
 	int n = snprintf(req, sizeof(req),
 			 "%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: sipproxyctl\r\n"
-			 "Content-Length: 0\r\nConnection: close\r\n\r\n",
-			 method, path, addr);
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 method, path, addr, body_len);
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		fprintf(stderr, "sipproxyctl: path too long\n");
 		close(fd);
@@ -172,7 +177,8 @@ static int http_request(const char *addr, const char *method, const char *path)
 	}
 	char *resp = NULL;
 	size_t len = 0;
-	if (send_all(fd, req, (size_t)n) < 0 || recv_all(fd, &resp, &len) < 0) {
+	if (send_all(fd, req, (size_t)n) < 0 ||
+	    (body_len && send_all(fd, body_out, body_len) < 0) || recv_all(fd, &resp, &len) < 0) {
 		fprintf(stderr, "sipproxyctl: %s: no complete response\n", addr);
 		close(fd);
 		return 2;
@@ -193,6 +199,32 @@ static int http_request(const char *addr, const char *method, const char *path)
 		return 1;
 	}
 	return 0;
+}
+
+static int http_request(const char *addr, const char *method, const char *path)
+{
+	return http_request_body(addr, method, path, NULL, 0);
+}
+
+/* POST /cluster with the file's text. */
+static int publish_file(const char *addr, const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		fprintf(stderr, "sipproxyctl: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	char *buf = malloc(CTL_MAX_PUBLISH + 1);
+	size_t n = buf ? fread(buf, 1, CTL_MAX_PUBLISH + 1, f) : 0;
+	fclose(f);
+	if (!buf || n > CTL_MAX_PUBLISH) {
+		fprintf(stderr, "sipproxyctl: %s: larger than %u bytes\n", file, CTL_MAX_PUBLISH);
+		free(buf);
+		return 1;
+	}
+	int rc = http_request_body(addr, "POST", "/cluster", buf, n);
+	free(buf);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -245,6 +277,9 @@ int main(int argc, char **argv)
 		if (rest == 1)
 			url_encode(argv[optind + 1], enc, sizeof(enc));
 		snprintf(path, sizeof(path), "/calls%s%s", rest ? "/" : "", enc);
+	} else if (strcmp(cmd, "cluster") == 0 && rest == 2 &&
+		   strcmp(argv[optind + 1], "publish") == 0) {
+		return publish_file(addr, argv[optind + 2]);
 	} else if (strcmp(cmd, "reload") == 0 && rest == 0) {
 		return http_request(addr, "POST", "/reload");
 	} else {
