@@ -359,8 +359,10 @@ static void on_written(void *arg, const struct repl_write *w, enum repl_outcome 
 	if (o != REPL_WRITTEN || w->op != REPL_SAVE)
 		return;
 	struct call_rec **pp = find(k, w->group, w->field);
-	if (pp && !(*pp)->version)
+	if (pp && !(*pp)->version) {
 		(*pp)->version = version;
+		(*pp)->seen = (*pp)->seen || k->loading; /* see store_mem_confirm */
+	}
 }
 
 int calls_attach(struct calls *k, struct repl *r)

@@ -306,8 +306,12 @@ void store_mem_confirm(struct store *s, struct str aor, struct str key, struct s
 	struct store_mem *m = mem_of(s);
 	struct store_rec *r = aor_find_rec_key(aor_find(m, aor), key);
 	if (r && r->version < version && r->cseq == cseq &&
-	    str_eq(store_rec_field(r, STORE_F_CALL_ID), call_id))
+	    str_eq(store_rec_field(r, STORE_F_CALL_ID), call_id)) {
 		r->version = version;
+		/* Redis holds it now: a load that scanned past its key before
+		 * it was written must not take it for gone. */
+		r->seen = r->seen || m->loading;
+	}
 }
 
 static enum store_result mem_remove(struct store *s, const struct store_binding *b)

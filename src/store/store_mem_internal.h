@@ -136,7 +136,8 @@ void store_mem_load_begin(struct store *s);
  * listening). Returns how many. */
 size_t store_mem_load_end(struct store *s, bool drop_unseen);
 /* Sets the version of aor's binding whose binding_key is key if it still
- * has this Call-ID and CSeq (the shared store confirmed this very write). */
+ * has this Call-ID and CSeq (the shared store confirmed this very write);
+ * during a full load that also counts as seen. */
 void store_mem_confirm(struct store *s, struct str aor, struct str key, struct str call_id,
 		       uint32_t cseq, uint64_t version);
 
