@@ -300,6 +300,10 @@ struct store *app_store(struct app *app)
 {
 	return app->store;
 }
+struct cluster *app_cluster(struct app *app)
+{
+	return app->cluster;
+}
 
 void app_free(struct app *app)
 {

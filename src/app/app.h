@@ -14,6 +14,7 @@
 
 struct event_base;
 struct app;
+struct cluster;
 
 /* Builds everything from cfg (which must outlive the app); env as for
  * proxy_new (NULL: the real network and clock). NULL with err filled. */
@@ -37,5 +38,7 @@ void app_maintenance(struct app *app);
 
 struct proxy *app_proxy(struct app *app);
 struct store *app_store(struct app *app);
+/* The cluster's node and proxy tables (for /nodes-like views in tests). */
+struct cluster *app_cluster(struct app *app);
 
 #endif

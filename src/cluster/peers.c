@@ -139,9 +139,17 @@ void cluster_peers_build(struct cluster *c, const struct config *cfg)
 	}
 	memcpy(c->peers, fresh, n * sizeof(fresh[0]));
 	c->n_peers = n;
-	for (size_t i = 0; i < n; i++)
-		if (c->started && !timer_pending(&c->peers[i]->timer))
-			peer_probe_arm(c->peers[i], 0);
+	for (size_t i = 0; i < n; i++) {
+		struct cpeer *pe = c->peers[i];
+		if (!cfg->peer_check_ms) {
+			/* Not watched (any more, after a reload): no probe in flight
+			 * to time out, and no verdict of an earlier one. */
+			peer_probe_stop(pe);
+			peer_set(pe, true, "peer-check off");
+		} else if (c->started && !timer_pending(&pe->timer)) {
+			peer_probe_arm(pe, 0);
+		}
+	}
 }
 
 void cluster_peers_start(struct cluster *c)

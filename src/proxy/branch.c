@@ -296,44 +296,31 @@ static void branch_to_server(struct proxy_branch *b, const struct proxy_node_ref
 }
 
 /* A flow another proxy of the cluster holds (a token's owner, a binding's):
- * through that proxy while it answers its OPTIONS — a Route naming it,
- * with the flow's token, which it takes as its own and follows down the
- * flow. With the owner dead (or unknown), UDP goes straight to the
- * endpoint's address; a connection died with its proxy: dead_status (430
- * for an RFC 5626 client or an in-dialog request, else 480: the endpoint
- * registers again, RFC 5626 §4.4). */
+ * through that proxy while it answers its OPTIONS, else UDP straight to the
+ * endpoint (proxy_flow_via_owner); a connection that died with its proxy is
+ * dead_status (430 for an RFC 5626 client or an in-dialog request, else
+ * 480: the endpoint registers again, RFC 5626 §4.4). */
 static void branch_via_owner(struct proxy_branch *b, const struct proxy_flow *f,
 			     const struct sip_uri *ruri, int dead_status)
 {
 	struct proxy_ctx *ctx = b->ctx;
-	struct proxy *p = ctx->p;
-	struct proxy_peer peer;
-	bool known = p->routing.peer && p->routing.peer(p->routing.arg, f->owner, &peer);
-	if (known && peer.alive) {
-		char token[PROXY_FLOW_TOKEN_MAX], hp[INET6_ADDRSTRLEN + 8];
-		char route[PROXY_FLOW_TOKEN_MAX + 80];
-		proxy_flow_encode(p, f, token);
-		int n = snprintf(route, sizeof(route), "<sip:%s@%s;lr>", token,
-				 tp_addr_str(&peer.dest.addr, hp, sizeof(hp)));
-		if ((!ctx->arena && !(ctx->arena = arena_new(1024))) || n <= 0 ||
-		    (size_t)n >= sizeof(route)) {
+	struct tp_dest d;
+	char route[PROXY_FLOW_ROUTE_MAX];
+	enum proxy_owner_way w = proxy_flow_via_owner(ctx->p, f, ruri, &d, route);
+	if (w == PROXY_OWNER_DEAD || w == PROXY_OWNER_UNKNOWN) {
+		LOG_INFO("flow_failed", "call_id=%.*s reason=\"owner proxy %s\"",
+			 STR_FMT(ctx->req->call_id), w == PROXY_OWNER_DEAD ? "dead" : "unknown");
+		proxy_branch_fail(b, dead_status);
+		return;
+	}
+	if (w == PROXY_OWNER_VIA_PEER) {
+		if (!ctx->arena && !(ctx->arena = arena_new(1024))) {
 			proxy_branch_fail(b, 500);
 			return;
 		}
-		b->plan.push_route = arena_strdup(ctx->arena, str_make(route, (size_t)n));
-		branch_go(b, &peer.dest, 1, true);
-		return;
+		b->plan.push_route = arena_strdup(ctx->arena, str_cstr(route));
 	}
-	if (!tp_proto_is_stream(f->proto)) {
-		struct tp_dest d;
-		proxy_flow_dest_for(f, ruri, &d);
-		d.conn_id = 0;
-		branch_go(b, &d, 1, true);
-		return;
-	}
-	LOG_INFO("flow_failed", "call_id=%.*s reason=\"owner proxy %s\"",
-		 STR_FMT(ctx->req->call_id), known ? "dead" : "unknown");
-	proxy_branch_fail(b, dead_status);
+	branch_go(b, &d, 1, true);
 }
 
 /* RFC 5626 §5.3: down the flow the token names; a stream that is gone is

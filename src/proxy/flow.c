@@ -8,12 +8,14 @@
  * owner being the id of the cluster proxy that holds the flow (its
  * connection ids mean nothing to another proxy). With cluster.secret every
  * proxy of the cluster has the same key, so each can read every other's
- * tokens: a request for a flow another proxy holds goes to that proxy. */
+ * tokens: a request for a flow another proxy holds goes to that proxy
+ * (proxy_flow_via_owner, the one rule for branches and stateless ACKs). */
 #include "proxy/proxy_internal.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -210,4 +212,31 @@ void proxy_flow_dest_for(const struct proxy_flow *f, const struct sip_uri *ruri,
 	    !tp_addr_same_ip(&a, &f->addr))
 		return;
 	d->addr = a;
+}
+
+/* The owner alive: a Route naming it with f's token, which it takes as its
+ * own and follows down the flow (its connection ids mean nothing here).
+ * The owner dead (or unknown): UDP goes straight to the endpoint's address;
+ * a connection died with its proxy. */
+enum proxy_owner_way proxy_flow_via_owner(const struct proxy *p, const struct proxy_flow *f,
+					  const struct sip_uri *ruri, struct tp_dest *d,
+					  char route[PROXY_FLOW_ROUTE_MAX])
+{
+	struct proxy_peer peer;
+	bool known = p->routing.peer && p->routing.peer(p->routing.arg, f->owner, &peer);
+	route[0] = '\0';
+	if (known && peer.alive) {
+		char token[PROXY_FLOW_TOKEN_MAX], hp[INET6_ADDRSTRLEN + 8];
+		proxy_flow_encode(p, f, token);
+		snprintf(route, PROXY_FLOW_ROUTE_MAX, "<sip:%s@%s;lr>", token,
+			 tp_addr_str(&peer.dest.addr, hp, sizeof(hp)));
+		*d = peer.dest;
+		return PROXY_OWNER_VIA_PEER;
+	}
+	if (!tp_proto_is_stream(f->proto)) {
+		proxy_flow_dest_for(f, ruri, d);
+		d->conn_id = 0;
+		return PROXY_OWNER_DIRECT;
+	}
+	return known ? PROXY_OWNER_DEAD : PROXY_OWNER_UNKNOWN;
 }

@@ -198,6 +198,19 @@ void proxy_flow_to_dest(const struct proxy_flow *f, struct tp_dest *d);
 /* Where a request for ruri goes down flow f (the URI's port when the URI
  * names the flow's own host over UDP). */
 void proxy_flow_dest_for(const struct proxy_flow *f, const struct sip_uri *ruri, struct tp_dest *d);
+/* How a request reaches a flow another proxy of the cluster holds. */
+enum proxy_owner_way {
+	PROXY_OWNER_VIA_PEER, /* to that proxy (d), the Route value route pushed */
+	PROXY_OWNER_DIRECT,   /* it does not answer: UDP straight to the endpoint (d) */
+	PROXY_OWNER_DEAD,     /* it does not answer and the flow is a stream: failed */
+	PROXY_OWNER_UNKNOWN,  /* a stream of a proxy the cluster does not have: failed */
+};
+#define PROXY_FLOW_ROUTE_MAX (PROXY_FLOW_TOKEN_MAX + 80)
+/* For f with f->owner not this proxy: where a request for ruri goes (one
+ * rule for every request that follows a flow, branch.c and stateless.c). */
+enum proxy_owner_way proxy_flow_via_owner(const struct proxy *p, const struct proxy_flow *f,
+					  const struct sip_uri *ruri, struct tp_dest *d,
+					  char route[PROXY_FLOW_ROUTE_MAX]);
 
 /* ---- route.c: §16.4 preprocessing and §16.5 target choice ---- */
 bool proxy_uri_is_me(const struct proxy *p, const struct sip_uri *u);

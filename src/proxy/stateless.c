@@ -91,8 +91,20 @@ void proxy_on_ack(void *arg, struct sip_msg *ack, const struct tp_packet *pkt, b
 		p->stats.relay_refused++;
 	struct tp_dest d;
 	if (j->plan.to_flow) {
-		proxy_flow_dest_for(&j->plan.flow, j->plan.ruri, &d);
-		if (!tp_proto_is_stream(d.proto) || tp_conn_alive(p->tp, d.conn_id))
+		/* Another proxy's flow goes through it, as any in-dialog request
+		 * (branch.c); its connection ids are not ours. */
+		char route[PROXY_FLOW_ROUTE_MAX];
+		bool ok;
+		if (j->plan.flow.owner != p->self_id) {
+			enum proxy_owner_way w =
+			    proxy_flow_via_owner(p, &j->plan.flow, j->plan.ruri, &d, route);
+			j->plan.push_route = str_cstr(route);
+			ok = w == PROXY_OWNER_VIA_PEER || w == PROXY_OWNER_DIRECT;
+		} else {
+			proxy_flow_dest_for(&j->plan.flow, j->plan.ruri, &d);
+			ok = !tp_proto_is_stream(d.proto) || tp_conn_alive(p->tp, d.conn_id);
+		}
+		if (ok)
 			ack_send(j, &d);
 		else
 			p->stats.dropped++; /* the flow failed: nobody to ACK */
