@@ -4,7 +4,8 @@
  * load (first start, trimmed past us, or Redis behind us: data lost); and
  * the write queue: bounded, sent in order with a window, answered in order,
  * re-sent after a loss (the script makes a repeat harmless), paused on
- * transient errors (OOM, BUSY), given up only on permanent ones. */
+ * transient errors (OOM, BUSY: that write and every later one in flight go
+ * again, in order), given up only on permanent ones. */
 #include "store/repl_internal.h"
 
 #include <event2/event.h>
@@ -96,7 +97,10 @@ static struct str pack(char **at, struct str s)
 
 bool repl_write(struct repl *r, const struct repl_write *w)
 {
-	if (r->queued + r->in_flight >= r->queue_max) {
+	/* A write-back is bounded by what this proxy owns (it is in memory
+	 * already); were it bounded by the queue, a proxy owning more than a
+	 * queue's worth could never finish one. */
+	if (!r->writing_back && r->queued + r->in_flight - r->wb_pending >= r->queue_max) {
 		r->st.queue_overflow++;
 		if (!r->overflowed)
 			LOG_WARN("store_queue_full",
@@ -114,6 +118,8 @@ bool repl_write(struct repl *r, const struct repl_write *w)
 		return false;
 	}
 	e->w = *w;
+	e->wb = r->writing_back;
+	r->wb_pending += e->wb;
 	char *at = e->data;
 	e->w.group = pack(&at, w->group);
 	e->w.field = pack(&at, w->field);
@@ -129,6 +135,13 @@ static void written(struct repl *r, const struct repl_qent *e, enum repl_outcome
 	const struct repl_kind *k = repl_find_kind(r, e->w.kind);
 	if (k && k->written)
 		k->written(k->arg, &e->w, o, v);
+}
+
+/* e is answered for good. */
+static void qent_done(struct repl *r, struct repl_qent *e)
+{
+	r->wb_pending -= e->wb;
+	free(e);
 }
 
 /* Removes e, the oldest write in flight. */
@@ -184,7 +197,7 @@ static void check_write_back(struct repl *r);
 struct write_ticket {
 	struct repl *r;
 	struct repl_qent *e;
-	unsigned long gen;
+	unsigned long gen, wgen;
 };
 
 static void on_written(void *priv, redisReply *rep)
@@ -192,10 +205,10 @@ static void on_written(void *priv, redisReply *rep)
 	struct write_ticket *t = priv;
 	struct repl *r = t->r;
 	struct repl_qent *e = t->e;
-	bool current = t->gen == r->gen;
+	bool current = t->gen == r->gen && t->wgen == r->wgen;
 	free(t);
 	if (!rep || !current || r->closing)
-		return; /* lost with the connection: requeued by link_down */
+		return; /* lost with the connection (requeued by link_down), or sent again */
 	if (rep->type == REDIS_REPLY_ERROR) {
 		r->st.write_errors++;
 		if (error_is(rep, "READONLY") || error_is(rep, "NOSCRIPT") ||
@@ -207,13 +220,14 @@ static void on_written(void *priv, redisReply *rep)
 			return;
 		}
 		if (error_is(rep, "OOM") || error_is(rep, "BUSY") || error_is(rep, "TRYAGAIN")) {
-			/* Transient: this write and the rest wait, then go again. */
-			flight_pop(r, e);
-			e->next = r->q_head;
-			r->q_head = e;
-			if (!r->q_tail)
-				r->q_tail = e;
-			r->queued++;
+			/* Transient: this write and every later one in flight (e is
+			 * the oldest) go back to the queue, in order, and wait. The
+			 * later ones ran already, and may have done nothing because
+			 * this one did not (a removal of what it saves): they run
+			 * again after it, their first answers ignored; one that
+			 * went through is repeated harmlessly (stale or none). */
+			r->wgen++;
+			flight_requeue(r);
 			if (!r->paused) {
 				LOG_WARN("store_write_error",
 					 "redis=%s reply=\"%.120s\": retrying in 1 s",
@@ -232,7 +246,7 @@ static void on_written(void *priv, redisReply *rep)
 			  e->w.kind, (int)e->w.group.len, e->w.group.p, redis_link_master(r->link),
 			  rep->str);
 		written(r, e, REPL_FAILED, 0);
-		free(e);
+		qent_done(r, e);
 		repl_flush(r);
 		return;
 	}
@@ -272,7 +286,7 @@ static void on_written(void *priv, redisReply *rep)
 			  e->w.kind, (int)e->w.group.len, e->w.group.p, redis_link_master(r->link));
 		written(r, e, REPL_FAILED, 0);
 	}
-	free(e);
+	qent_done(r, e);
 	repl_flush(r);
 	check_write_back(r);
 }
@@ -313,7 +327,7 @@ static bool send_write(struct repl *r, struct repl_qent *e)
 	struct write_ticket *t = malloc(sizeof(*t));
 	if (!t)
 		return false;
-	*t = (struct write_ticket){r, e, r->gen};
+	*t = (struct write_ticket){r, e, r->gen, r->wgen};
 	if (!redis_link_command(r->link, REDIS_CHAN_CMD, 0, on_written, t,
 				(int)(sizeof(argv) / sizeof(argv[0])), argv, len)) {
 		free(t);
@@ -426,22 +440,59 @@ static void on_xinfo(void *priv, redisReply *rep)
 			r->lost = true;
 		r->need_load = r->need_load || !p->last_id[0] || r->lost;
 		snprintf(p->last_id, sizeof(p->last_id), "0-0");
+		p->last_ver = 0;
 	} else if (!parse_xinfo(rep, last, sizeof(last), first, sizeof(first), &length)) {
 		r->st.changes_bad++;
 		LOG_WARN("store_sync_bad", "redis=%s partition=%u: XINFO STREAM answer unreadable",
 			 redis_link_master(r->link), part);
 		r->need_load = true;
 		snprintf(p->last_id, sizeof(p->last_id), "0-0");
+		p->last_ver = 0;
 	} else if (!p->last_id[0]) {
 		r->need_load = true; /* first start */
 		memcpy(p->last_id, last, sizeof(last));
+		p->last_ver = 0;
 	} else if (repl_id_cmp(p->last_id, last) > 0) {
 		r->lost = r->need_load = true; /* Redis is behind what we applied */
 		memcpy(p->last_id, last, sizeof(last));
+		p->last_ver = 0;
 	} else if ((length == 0 && repl_id_cmp(p->last_id, last) < 0) ||
 		   (first[0] && repl_id_cmp(p->last_id, first) < 0)) {
 		r->need_load = true; /* entries we never saw were trimmed */
 		memcpy(p->last_id, last, sizeof(last));
+		p->last_ver = 0;
+	}
+	if (--r->info_pending == 0)
+		sync_done(r);
+}
+
+/* INFO server: a run_id other than last time's is another server process
+ * (restarted, or a replica that took over). Its data may be older than what
+ * we applied even where its logs look fine, e.g. another proxy wrote to it
+ * first, so that its log starts after ours as if trimmed: treated as data
+ * lost, and this proxy writes back what it owns. */
+static void on_info(void *priv, redisReply *rep)
+{
+	struct info_ticket *t = priv;
+	struct repl *r = t->r;
+	bool current = t->gen == r->gen;
+	free(t);
+	if (!rep || !current || r->closing || r->state != REPL_SYNCING)
+		return;
+	const char *id = rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "run_id:") : NULL;
+	if (id) {
+		id += 7;
+		size_t n = strcspn(id, "\r\n");
+		if (n > 0 && n < sizeof(r->run_id)) {
+			if (r->run_id[0] && (strlen(r->run_id) != n || memcmp(r->run_id, id, n))) {
+				LOG_WARN("store_redis_restarted",
+					 "redis=%s: another server process than before (run_id)",
+					 redis_link_master(r->link));
+				r->lost = r->need_load = true;
+			}
+			memcpy(r->run_id, id, n);
+			r->run_id[n] = '\0';
+		}
 	}
 	if (--r->info_pending == 0)
 		sync_done(r);
@@ -489,7 +540,14 @@ static void on_up(void *arg)
 		redis_link_fail(r->link, "cannot send");
 		return;
 	}
-	r->info_pending = r->partitions;
+	r->info_pending = r->partitions + 1;
+	const char *server[] = {"INFO", "server"};
+	t = ticket(r, 0);
+	if (!t || !redis_link_command(r->link, REDIS_CHAN_CMD, 0, on_info, t, 2, server, NULL)) {
+		free(t);
+		redis_link_fail(r->link, "cannot send");
+		return;
+	}
 	for (unsigned i = 0; i < r->partitions; i++) {
 		const char *info[] = {"XINFO", "STREAM", r->part[i].key_log};
 		t = ticket(r, i);
@@ -524,6 +582,12 @@ void repl_went_live(struct repl *r)
 	r->state = REPL_LIVE;
 	repl_flush(r);
 	repl_tail_start(r);
+	if (r->gap) {
+		/* the tail missed entries during the load just ended */
+		r->gap = false;
+		repl_load_begin(r);
+		return;
+	}
 	check_write_back(r);
 }
 

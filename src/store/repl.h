@@ -15,10 +15,13 @@
  * once never lose a record.
  *
  * Every proxy tails all partitions' logs from its last position; one that
- * starts, fell behind the trimmed log, or finds Redis has gone back in time
+ * starts, fell behind the trimmed log (seen on connecting, or while tailing:
+ * each entry names the version before it), or finds Redis has gone back in
+ * time (its log behind ours, or another server process: a new run_id)
  * loads everything (SCAN, pipelined HGETALL) and tails from where the load
  * began. Writes made while Redis is away wait in a bounded queue; when it
- * overflows, or Redis lost data, the kinds write back what they own. */
+ * overflows, or Redis lost data, the kinds write back what they own (the
+ * write-back itself is not bounded by the queue). */
 #ifndef SIPPROXY_STORE_REPL_H
 #define SIPPROXY_STORE_REPL_H
 
@@ -86,6 +89,8 @@ enum repl_outcome {
 struct repl_kind {
 	char kind; /* one letter */
 	void *arg;
+	/* A change that turns out not to be one of this kind's records (its
+	 * payload does not decode) is reported with repl_change_refused. */
 	void (*apply)(void *arg, const struct repl_change *c);
 	/* A full load starts: every record it finds is applied; at its end,
 	 * records it did not find are gone. Unless lost is set: then Redis went
@@ -133,6 +138,9 @@ struct repl *repl_new(struct event_base *base, const struct repl_config *cfg, ch
 		      size_t errlen);
 int repl_add_kind(struct repl *r, const struct repl_kind *k);
 void repl_start(struct repl *r);
+/* From a kind's apply: the change does not decode, nothing was applied;
+ * counted in changes_bad instead of changes_applied. */
+void repl_change_refused(struct repl *r);
 /* Queues w (copied); false when the queue is full (counted, and a write-back
  * follows the next connection). */
 bool repl_write(struct repl *r, const struct repl_write *w);

@@ -20,12 +20,14 @@ extern const char repl_script_src[];
 /* One queued write: the struct repl_write's strings packed after it. */
 struct repl_qent {
 	struct repl_qent *next;
+	bool wb; /* a write-back (repl_load_begin): not bounded by queue_max */
 	struct repl_write w;
 	char data[];
 };
 
 struct repl_partition {
 	char last_id[REPL_ID_MAX]; /* last log entry applied; "" = none yet */
+	uint64_t last_ver;	   /* that entry's version; 0 = not known */
 	char key_log[128];
 	char key_ver[128];
 };
@@ -46,12 +48,18 @@ struct repl {
 	/* writes: queued (not sent) and in flight (sent, in order) */
 	struct repl_qent *q_head, *q_tail, *f_head, *f_tail;
 	size_t queued, in_flight;
-	bool overflowed; /* dropped writes: write back once connected */
-	bool paused;	 /* a transient error: wait before sending more */
+	size_t wb_pending; /* write-backs among them */
+	bool writing_back; /* inside the kinds' load_begin of a lost load */
+	bool overflowed;   /* dropped writes: write back once connected */
+	bool paused;	   /* a transient error: wait before sending more */
+	/* bumped when the writes in flight are sent again: answers to the
+	 * earlier sending are ignored */
+	unsigned long wgen;
 	struct event *pause_timer;
 	/* syncing */
 	unsigned info_pending;
 	bool need_load, lost;
+	char run_id[48]; /* the Redis server last synced with ("" before any) */
 	/* full load */
 	bool load_scanning; /* a SCAN is in flight */
 	bool load_done_scan;
@@ -59,7 +67,9 @@ struct repl {
 	size_t load_pending;
 	uint64_t load_records;
 	int64_t load_start_ms;
+	bool refused; /* the kind's apply called repl_change_refused */
 	bool tail_running;
+	bool gap;		  /* the tail missed entries (trimmed): a full load follows */
 	struct event *tail_timer; /* retry after an XREAD error */
 	bool closing;
 	unsigned long gen; /* connections so far: answers of an older one are ignored */

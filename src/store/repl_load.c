@@ -36,7 +36,9 @@ static void load_finish(struct repl *r)
 	LOG_INFO("store_loaded", "redis=%s records=%llu ms=%llu%s", redis_link_master(r->link),
 		 (unsigned long long)r->load_records, (unsigned long long)r->st.last_load_ms,
 		 lost ? " lost=yes (this proxy's records written back)" : "");
-	r->lost = r->overflowed = r->need_load = false;
+	/* overflowed stays: writes dropped during the load are written back
+	 * by the next one (the write-back at this one's start cleared it) */
+	r->lost = r->need_load = false;
 	repl_went_live(r);
 }
 
@@ -178,8 +180,14 @@ void repl_load_begin(struct repl *r)
 	snprintf(r->load_cursor, sizeof(r->load_cursor), "0");
 	LOG_INFO("store_loading", "redis=%s%s", redis_link_master(r->link),
 		 r->lost ? " (Redis is behind this proxy: data lost there)" : "");
+	/* With lost, the kinds write back all they own: that covers every
+	 * write dropped so far. */
+	if (r->lost)
+		r->overflowed = false;
+	r->writing_back = r->lost;
 	for (size_t i = 0; i < r->nkinds; i++)
 		if (r->kinds[i].load_begin)
 			r->kinds[i].load_begin(r->kinds[i].arg, r->lost);
+	r->writing_back = false;
 	scan_next(r);
 }

@@ -2,8 +2,10 @@
  * every partition's stream at a time, from the last entry applied; each
  * entry decoded with nothing trusted (a field missing, a number that is not
  * one, a kind nobody registered: counted and skipped) and handed to its
- * kind; the replication lag of other proxies' changes measured from the
- * entry's id (Redis's clock when it logged it). Also the decoding of a
+ * kind; entries missed (the log trimmed past what we had read: an entry
+ * whose previous version is not our last one) start a full load; the
+ * replication lag of other proxies' changes measured from the entry's id
+ * (Redis's clock when it logged it). Also the decoding of a
  * stored record's value, shared with the full load and write answers. */
 #include <event2/event.h>
 #include <stdio.h>
@@ -62,9 +64,19 @@ void repl_apply(struct repl *r, const struct repl_change *c)
 		r->st.changes_bad++;
 		return;
 	}
-	r->st.changes_applied++;
+	r->refused = false;
 	if (k->apply)
 		k->apply(k->arg, c);
+	if (r->refused)
+		r->st.changes_bad++;
+	else
+		r->st.changes_applied++;
+	r->refused = false;
+}
+
+void repl_change_refused(struct repl *r)
+{
+	r->refused = true;
 }
 
 static struct str reply_str(const redisReply *e)
@@ -99,7 +111,7 @@ static void apply_entry(struct repl *r, struct repl_partition *p, const redisRep
 	if (repl_id_cmp(id->str, p->last_id) <= 0)
 		return; /* seen already */
 	memcpy(p->last_id, id->str, id->len + 1);
-	struct str o = STR_NULL, t = STR_NULL, v = STR_NULL, b = STR_NULL;
+	struct str o = STR_NULL, t = STR_NULL, v = STR_NULL, w = STR_NULL, b = STR_NULL;
 	struct repl_change c = {0};
 	for (size_t i = 0; i + 1 < fv->elements; i += 2) {
 		struct str k = reply_str(fv->element[i]), val = reply_str(fv->element[i + 1]);
@@ -111,6 +123,7 @@ static void apply_entry(struct repl *r, struct repl_partition *p, const redisRep
 		case 'g': c.group = val; break;
 		case 'k': c.field = val; break;
 		case 'v': v = val; break;
+		case 'w': w = val; break;
 		case 'b': b = val; break;
 		case 'p': c.origin = val; break;
 		}
@@ -132,6 +145,21 @@ static void apply_entry(struct repl *r, struct repl_partition *p, const redisRep
 	} else if (c.op != REPL_REMOVE_ALL && !c.field.len) {
 		r->st.changes_bad++;
 		return;
+	}
+	/* The version chain (repl_script.c). An entry without one (an older
+	 * script's, during an upgrade) is not checked, nor the next one. */
+	uint64_t prev;
+	if (parse_u64(w, &prev)) {
+		if (p->last_ver && prev != p->last_ver && !r->gap) {
+			LOG_WARN("store_log_gap",
+				 "redis=%s log=%s: entries trimmed before this proxy read them; "
+				 "loading everything",
+				 redis_link_master(r->link), p->key_log);
+			r->gap = true;
+		}
+		p->last_ver = c.version;
+	} else {
+		p->last_ver = 0;
 	}
 	c.logged_ms = (int64_t)strtoll(id->str, NULL, 10);
 	if (!str_eq(c.origin, str_cstr(r->origin)))
@@ -197,6 +225,12 @@ static void on_log(void *priv, redisReply *rep)
 			for (size_t j = 0; j < s->element[1]->elements; j++)
 				apply_entry(r, p, s->element[1]->element[j]);
 		}
+	}
+	/* A gap found during a load waits for its end (repl_went_live): the
+	 * load may have read a record before its missed removal. */
+	if (r->gap && r->state == REPL_LIVE) {
+		r->gap = false;
+		repl_load_begin(r);
 	}
 	tail_next(r);
 }

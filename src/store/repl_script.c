@@ -6,8 +6,11 @@
  * counter gives the change its version, and hash, key expiry and log entry
  * are written together. A version is max(last + 1, Redis's clock in µs):
  * it grows even across a Redis that lost its data (restarted empty, a
- * failover to a replica that lagged), so old and new versions still sort. Versions, expiries and
- * CSeqs travel as decimal strings: a Lua number would print a large one in exponent form.
+ * failover to a replica that lagged), so old and new versions still sort. Each log entry
+ * carries its version (v) and the partition's version before it (w): every version is logged
+ * once, in order, so a reader whose last entry's version is not the next entry's w missed
+ * entries (trimmed before it read them). Versions, expiries and CSeqs travel as decimal
+ * strings: a Lua number would print a large one in exponent form.
  *
  * KEYS: 1 the group's hash, 2 the partition's log, 3 its version counter.
  * ARGV: 1 op (s r x a), 2 kind, 3 group, 4 field, 5 Call-ID, 6 CSeq,
@@ -28,15 +31,16 @@ const char repl_script_src[] =
     "  local ver, e, s, c = string.match(v, '^(%d+) (%d+) (%d+) ([^\\n]*)\\n')\n"
     "  return ver, tonumber(e), tonumber(s), c\n"
     "end\n"
-    "local function logit(o, ver, k, val)\n"
-    "  redis.call('XADD', log, 'MAXLEN', '~', maxlen, '*', 'o', o, 't', kind, 'g', group,\n"
-    "             'k', k, 'v', ver, 'b', val, 'p', origin)\n"
-    "end\n"
     "local function newver()\n"
-    "  local v = math.max((tonumber(redis.call('GET', vk)) or 0) + 1, now * 1000)\n"
+    "  local prev = redis.call('GET', vk) or '0'\n"
+    "  local v = math.max((tonumber(prev) or 0) + 1, now * 1000)\n"
     "  local s = string.format('%.0f', v)\n"
     "  redis.call('SET', vk, s)\n"
-    "  return s\n"
+    "  return s, prev\n"
+    "end\n"
+    "local function logit(o, ver, prev, k, val)\n"
+    "  redis.call('XADD', log, 'MAXLEN', '~', maxlen, '*', 'o', o, 't', kind, 'g', group,\n"
+    "             'k', k, 'v', ver, 'w', prev, 'b', val, 'p', origin)\n"
     "end\n"
     "local all = redis.call('HGETALL', h)\n"
     "local live = 0\n"
@@ -44,7 +48,8 @@ const char repl_script_src[] =
     "  local _, e = head(all[i + 1])\n"
     "  if not e or e <= now then\n"
     "    redis.call('HDEL', h, all[i])\n"
-    "    logit('x', newver(), all[i], '')\n"
+    "    local ver, prev = newver()\n"
+    "    logit('x', ver, prev, all[i], '')\n"
     "  else\n"
     "    live = live + 1\n"
     "  end\n"
@@ -56,9 +61,9 @@ const char repl_script_src[] =
     "    local ver, e, s, c = head(all[i])\n"
     "    if e and e > now and c == cid and s >= cseq then return {'stale', ver} end\n"
     "  end\n"
-    "  local ver = newver()\n"
+    "  local ver, prev = newver()\n"
     "  redis.call('DEL', h)\n"
-    "  logit('a', ver, '', '')\n"
+    "  logit('a', ver, prev, '', '')\n"
     "  return {'ok', ver}\n"
     "end\n"
     "local cur = redis.call('HGET', h, field)\n"
@@ -68,15 +73,15 @@ const char repl_script_src[] =
     "end\n"
     "if op == 'r' then\n"
     "  if not cur then return {'none', 0} end\n"
-    "  local ver = newver()\n"
+    "  local ver, prev = newver()\n"
     "  redis.call('HDEL', h, field)\n"
-    "  logit('r', ver, field, '')\n"
+    "  logit('r', ver, prev, field, '')\n"
     "  return {'ok', ver}\n"
     "end\n"
     "if op ~= 's' then return redis.error_reply('ERR sipproxy: unknown op') end\n"
-    "local ver = newver()\n"
+    "local ver, prev = newver()\n"
     "local val = ver .. ' ' .. exps .. ' ' .. ARGV[6] .. ' ' .. cid .. '\\n' .. payload\n"
     "redis.call('HSET', h, field, val)\n"
     "if redis.call('PEXPIRETIME', h) < exp then redis.call('PEXPIREAT', h, exp) end\n"
-    "logit('s', ver, field, val)\n"
+    "logit('s', ver, prev, field, val)\n"
     "return {'ok', ver}\n";

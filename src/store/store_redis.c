@@ -219,6 +219,7 @@ static void on_change(void *arg, const struct repl_change *c)
 		if (!decode_binding(sr, c, &b)) {
 			LOG_WARN("store_bad_record", "aor=\"%.*s\" field=\"%.*s\": not a binding",
 				 (int)c->group.len, c->group.p, (int)c->field.len, c->field.p);
+			repl_change_refused(sr->repl);
 			break;
 		}
 		store_mem_apply_save(sr->mem, &b);
