@@ -1,10 +1,11 @@
 /* repl_internal.h — the replication engine's state shared by its files:
- * repl.c (connection life cycle, the write queue), repl_log.c (tailing the
+ * repl.c (connection life cycle), repl_write.c (the write queue), repl_log.c (tailing the
  * change logs, decoding entries and records), repl_load.c (the full load),
  * repl_script.c (the Lua script). Not for use outside src/store/. */
 #ifndef SIPPROXY_STORE_REPL_INTERNAL_H
 #define SIPPROXY_STORE_REPL_INTERNAL_H
 
+#include <event2/util.h>
 #include <hiredis/hiredis.h>
 
 #include "store/repl.h"
@@ -91,6 +92,15 @@ void repl_tail_start(struct repl *r);
 
 /* repl_load.c */
 void repl_load_begin(struct repl *r);
+
+/* repl_write.c */
+/* In-flight writes go back to the front of the queue, in order (link lost). */
+void repl_flight_requeue(struct repl *r);
+/* After an overflow, once everything queued is through: a full load that
+ * ends with each kind writing back what it owns. */
+void repl_check_write_back(struct repl *r);
+/* The pause after a transient error is over (event callback). */
+void repl_pause_end(evutil_socket_t fd, short what, void *arg);
 
 /* repl.c */
 void repl_went_live(struct repl *r);
