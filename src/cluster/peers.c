@@ -185,9 +185,11 @@ bool cluster_peer_uri_hook(void *arg, const struct sip_uri *u)
 {
 	struct cluster *c = arg;
 	struct str host = u->maddr.len ? u->maddr : u->host;
+	/* A cluster host: its SRV records name the port, or the proxies' own. */
 	for (size_t i = 0; i < c->cfg->n_proxies; i++) {
 		const char *rr = c->cfg->proxies[i].record_route_host;
-		if (rr[0] && str_case_eq_cstr(host, rr))
+		if (rr[0] && str_case_eq_cstr(host, rr) &&
+		    (!u->port || u->port == c->cfg->proxies[i].sip_port))
 			return true;
 	}
 	union tp_sockaddr a;
