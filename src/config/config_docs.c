@@ -16,7 +16,8 @@ static const char *type_name(const struct cfg_option *o)
 	case CFG_OPT_HOST: return "IP or host";
 	case CFG_OPT_ENUM: return "string";
 	case CFG_OPT_PROTOS:
-	case CFG_OPT_STRLIST: return "array";
+	case CFG_OPT_STRLIST:
+	case CFG_OPT_ADDRS: return "array";
 	}
 	return "?";
 }
@@ -40,7 +41,8 @@ static void write_default(FILE *out, const struct cfg_option *o)
 		fprintf(out, "`\"%s\"`", cfg_choice_name(o->choices, (int)o->def));
 		break;
 	case CFG_OPT_PROTOS: fprintf(out, "`[ \"udp\", \"tcp\" ]`"); break;
-	case CFG_OPT_STRLIST: fprintf(out, "`[ ]`"); break;
+	case CFG_OPT_STRLIST:
+	case CFG_OPT_ADDRS: fprintf(out, "`[ ]`"); break;
 	default:
 		if (o->def_str && o->def_str[0])
 			fprintf(out, "`\"%s\"`", o->def_str);
@@ -67,6 +69,7 @@ static void write_allowed(FILE *out, const struct cfg_option *o)
 		fprintf(out, o->min > 0 ? "non-empty, < %zu chars" : "< %zu chars", o->size);
 		break;
 	case CFG_OPT_STRLIST: fprintf(out, "up to %d domain names", CFG_MAX_DOMAINS); break;
+	case CFG_OPT_ADDRS: fprintf(out, "up to %lld \"host:port\"", o->max); break;
 	}
 }
 

@@ -19,7 +19,8 @@ enum cfg_opt_type {
 	CFG_OPT_HOST,	 /* numeric address or DNS host name (something we send to) */
 	CFG_OPT_ENUM,	 /* one name of choices[], stored as its int value */
 	CFG_OPT_PROTOS,	 /* array of transport names; sets struct config udp/tcp */
-	CFG_OPT_STRLIST, /* array of strings into a struct cfg_strlist (lower-cased) */
+	CFG_OPT_STRLIST, /* array of domain names into a struct cfg_strlist (lower-cased) */
+	CFG_OPT_ADDRS,	 /* array of "host:port" / "[v6]:port", at most max, in a cfg_strlist */
 };
 
 struct cfg_choice {
@@ -86,6 +87,9 @@ int cfg_scan_ints(const char *text, size_t len, struct cfg_err *e);
 
 bool cfg_is_ip(const char *s);
 bool cfg_is_hostname(const char *s);
+/* "host:port" or "[v6]:port": an IPv4 address or host name (an IPv6 address
+ * in brackets) and a port 1-65535. */
+bool cfg_is_hostport(const char *s);
 const char *cfg_choice_name(const struct cfg_choice *c, int value);
 
 #endif

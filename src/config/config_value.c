@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config_internal.h"
@@ -72,7 +73,8 @@ void cfg_option_default(const struct cfg_option *o, void *base)
 	case CFG_OPT_STRING:
 	case CFG_OPT_IP:
 	case CFG_OPT_HOST: store_str(field, o->size, o->def_str); break;
-	case CFG_OPT_STRLIST: ((struct cfg_strlist *)(void *)field)->n = 0; break;
+	case CFG_OPT_STRLIST:
+	case CFG_OPT_ADDRS: ((struct cfg_strlist *)(void *)field)->n = 0; break;
 	case CFG_OPT_PROTOS: {
 		/* Only in the main table: udp and tcp are both on by default. */
 		struct config *cfg = base;
@@ -195,21 +197,25 @@ int cfg_option_set(const struct cfg_option *o, const config_setting_t *s, void *
 		return 0;
 	}
 	case CFG_OPT_PROTOS: return set_protos(o, s, base, key, e);
-	case CFG_OPT_STRLIST: {
+	case CFG_OPT_STRLIST:
+	case CFG_OPT_ADDRS: {
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
 			return cfg_fail(e, s, key, "must be an array of strings [ \"a\", \"b\" ]");
 		struct cfg_strlist *l = (struct cfg_strlist *)(void *)field;
-		int n = config_setting_length(s);
-		if (n > CFG_MAX_DOMAINS)
-			return cfg_fail(e, s, key, "at most %d entries", CFG_MAX_DOMAINS);
+		bool hp = o->type == CFG_OPT_ADDRS;
+		int n = config_setting_length(s), max = hp ? (int)o->max : CFG_MAX_DOMAINS;
+		if (n > max)
+			return cfg_fail(e, s, key, "at most %d entries", max);
 		l->n = 0;
 		for (int k = 0; k < n; k++) {
 			const config_setting_t *x = config_setting_get_elem(s, (unsigned)k);
 			if (config_setting_type(x) != CONFIG_TYPE_STRING)
 				return cfg_fail(e, x, key, "entry %d must be a string", k + 1);
 			const char *sv = config_setting_get_string(x);
-			if (!sv[0] || strlen(sv) >= CFG_HOST_MAX || !cfg_is_hostname(sv))
-				return cfg_fail(e, x, key, "\"%s\" is not a domain name", sv);
+			if (!sv[0] || strlen(sv) >= CFG_HOST_MAX ||
+			    !(hp ? cfg_is_hostport(sv) : cfg_is_hostname(sv)))
+				return cfg_fail(e, x, key, "\"%s\" is not %s", sv,
+						hp ? "\"host:port\"" : "a domain name");
 			size_t j = 0;
 			for (; sv[j]; j++)
 				l->v[l->n][j] =
@@ -346,4 +352,30 @@ bool cfg_is_hostname(const char *s)
 			return false;
 	}
 	return true;
+}
+
+bool cfg_is_hostport(const char *s)
+{
+	const char *colon = strrchr(s, ':'), *p;
+	if (!colon || colon == s || !colon[1] || strlen(colon + 1) > 5)
+		return false;
+	for (p = colon + 1; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	long port = strtol(colon + 1, NULL, 10);
+	size_t n = (size_t)(colon - s);
+	char host[CFG_HOST_MAX];
+	if (port < 1 || port > 65535 || n >= sizeof(host))
+		return false;
+	if (s[0] == '[') {
+		unsigned char buf[16];
+		if (n < 3 || s[n - 1] != ']')
+			return false;
+		memcpy(host, s + 1, n - 2);
+		host[n - 2] = '\0';
+		return inet_pton(AF_INET6, host, buf) == 1;
+	}
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return (cfg_is_ip(host) && !strchr(host, ':')) || cfg_is_hostname(host);
 }

@@ -297,10 +297,11 @@ const struct cfg_option cfg_options[] = {
      .doc = "Redis master \"ip:port\", \"[v6]:port\" or \"unix:/path\", used when "
 	    "store.redis-sentinels is empty."},
     {.key = "store.redis-sentinels",
-     .type = CFG_OPT_STRLIST,
+     .type = CFG_OPT_ADDRS,
      F(store_redis_sentinels),
-     .doc = "Redis Sentinels \"ip:port\" (up to 8): the master is asked of them and "
-	    "followed through a failover."},
+     .max = 8, /* REDIS_LINK_MAX_SENTINELS */
+     .doc = "Redis Sentinels \"ip:port\", \"[v6]:port\" or \"host:port\": the master is "
+	    "asked of them and followed through a failover."},
     {.key = "store.redis-master-name",
      .type = CFG_OPT_STRING,
      F(store_redis_master),

@@ -59,8 +59,9 @@ EOF
 	it_wait_port tcp 127.0.0.1 "$port" 10 "$IT_LAST_PID"
 }
 
-# it_store_conf [sentinels='0 1 2'] [extra=...]: the store section of a
-# proxy's config, Redis server 0 or the given sentinels; domain example.test.
+# it_store_conf [sentinels='0 1 2']: the store section of a proxy's config,
+# Redis server 0 (store.redis-address), or only the given sentinels
+# (store.redis-sentinels, master name "sipproxy"); domain example.test.
 it_store_conf() {
 	local sentinels="" kv list=""
 	for kv in "$@"; do
@@ -68,10 +69,11 @@ it_store_conf() {
 	done
 	local i
 	for i in $sentinels; do list="$list${list:+, }\"127.0.0.1:$((P_SENTINEL + i))\""; done
+	local where="redis-address = \"127.0.0.1:$P_REDIS\";"
+	[ -z "$list" ] || where="redis-sentinels = [ $list ];"
 	cat <<EOF
 registrar = { domains = [ "example.test" ]; };
-store = { backend = "redis"; redis-address = "127.0.0.1:$P_REDIS"; redis-timeout = 1000;
-          ${list:+redis-sentinels = [ $list ];} };
+store = { backend = "redis"; redis-timeout = 1000; $where };
 EOF
 }
 
@@ -110,4 +112,154 @@ import json, sys
 text = sys.stdin.read()
 b = json.loads(text)["bindings"] if text.strip().startswith("{") else []
 print("\n".join(sorted(x["contact"] for x in b)))'
+}
+
+# ---- registration load against the shared store (shared_failover,
+# shared_redis_outage, shared_sentinel) ---------------------------------------
+
+# it_reg_users PREFIX N CONTACT_PORT: N users PREFIX0001.. (password pw-USER):
+# appends them to $IT_TMP/users.txt (sipsim --users) and writes
+# $IT_TMP/PREFIX.csv, one digest REGISTER each (xml/register_at.xml, Contact
+# port CONTACT_PORT, Expires 600).
+it_reg_users() {
+	local prefix=$1 n=$2 cport=$3 i u
+	echo SEQUENTIAL >"$IT_TMP/$prefix.csv"
+	for i in $(seq -f %04g 1 "$n"); do
+		u=$prefix$i
+		echo "$u pw-$u" >>"$IT_TMP/users.txt"
+		echo "$u;example.test;$cport;[authentication username=$u password=pw-$u];600" >>"$IT_TMP/$prefix.csv"
+	done
+}
+
+# it_reg_load NAME PROXY_IP UAC_IP UAC_PORT CSV COUNT RATE [sipp args...]:
+# COUNT REGISTERs of CSV's users from UAC_IP:UAC_PORT through the proxy at RATE
+# per second, in the background; each answered 200 is a line "200 USER PORT"
+# of $IT_TMP/NAME.ok (register_at.xml's log action); a REGISTER unanswered for
+# IT_REG_TIMEOUT ms (3000) fails (its endpoint got no 200). Sets IT_LAST_PID.
+it_reg_load() {
+	local name=$1 ip=$2 uip=$3 uport=$4 csv=$5 count=$6 rate=$7
+	shift 7
+	: >"$IT_TMP/$name.ok"
+	it_sipp_bg "$name" -sf "$IT_XML/register_at.xml" -inf "$csv" -i "$uip" -p "$uport" -t u1 \
+		-m "$count" -r "$rate" -l 200 -recv_timeout "${IT_REG_TIMEOUT:-3000}" -trace_logs -log_file "$IT_TMP/$name.ok" \
+		"$@" "$ip:$P_PROXY"
+}
+
+# it_reg_ok NAME...: the AORs (sip:USER@example.test) that got their 200 in
+# those loads, sorted, once each.
+it_reg_ok() {
+	local n
+	for n in "$@"; do awk '$1 == "200" { print "sip:" $2 "@example.test" }' "$IT_TMP/$n.ok"; done | sort -u
+}
+
+# it_wait_lines FILE N SECONDS: polls until FILE has at least N lines.
+it_wait_lines() {
+	local deadline=$((SECONDS + $3))
+	while [ "$(wc -l <"$1")" -lt "$2" ]; do
+		[ $SECONDS -ge $deadline ] && it_fail "$(basename "$1"): $(wc -l <"$1") lines, not $2, after $3 s"
+		sleep 0.05
+	done
+}
+
+# it_regs ADMIN_PORT: the proxy's bindings, one "AOR CALL-ID CSEQ" line each,
+# sorted (what Redis holds too: it_redis_regs).
+it_regs() {
+	"$SIPPROXY_BUILD_DIR/sipproxyctl" -a "127.0.0.1:$1" registrations | "$IT_PY" -c '
+import json, sys
+for l in sorted("%s %s %s" % (b["aor"], b["call_id"], b["cseq"]) for b in json.load(sys.stdin)["bindings"]):
+    print(l)'
+}
+
+# it_regs_full ADMIN_PORT: every field of every binding but its expiry and
+# connection id (which only the proxy holding the flow knows), sorted.
+it_regs_full() {
+	"$SIPPROXY_BUILD_DIR/sipproxyctl" -a "127.0.0.1:$1" registrations | "$IT_PY" -c '
+import json, sys
+out = []
+for b in json.load(sys.stdin)["bindings"]:
+    b.pop("expires_in", None); b.pop("conn_id", None)
+    out.append(json.dumps(b, sort_keys=True))
+print("\n".join(sorted(out)))'
+}
+
+# it_redis_regs I: the live records of kind r (bindings) in Redis server I,
+# one "AOR CALL-ID CSEQ" line each, sorted: SCAN + HGETALL over RESP, each
+# value's header "<version> <expires_ms> <cseq> <call-id>" (store/repl.h).
+it_redis_regs() {
+	"$IT_PY" - $((P_REDIS + $1)) <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+f = s.makefile("rb")
+def rd():
+    line = f.readline()
+    t, rest = line[:1], line[1:-2]
+    if t == b"-":
+        sys.exit("redis: " + rest.decode())
+    if t in (b"+", b":"):
+        return rest
+    n = int(rest)
+    if n < 0:
+        return None
+    return f.read(n + 2)[:-2] if t == b"$" else [rd() for _ in range(n)]
+def cmd(*a):
+    a = [x.encode() for x in a]
+    s.sendall(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
+    return rd()
+now, cur, out = time.time() * 1000, "0", []
+while True:
+    cur, keys = cmd("SCAN", cur, "MATCH", "sp:{*}:r:*", "COUNT", "1000", "TYPE", "hash")
+    cur = cur.decode()
+    for k in keys:
+        aor = k.decode().split(":r:", 1)[1]
+        v = cmd("HGETALL", k.decode())
+        for val in v[1::2]:
+            ver, exp, cseq, cid = val.split(b"\n", 1)[0].decode().split(" ", 3)
+            if int(exp) > now:
+                out.append("%s %s %s" % (aor, cid, cseq))
+    if cur == "0":
+        break
+print("\n".join(sorted(out)))
+PY
+}
+
+# it_aors_of CMD...: the AORs in CMD's "AOR ..." lines, sorted, once each.
+it_aors_of() { "$@" | awk 'NF { print $1 }' | sort -u; }
+
+# it_wait_holds WANT_FILE SECONDS WHAT CMD...: polls until the AORs of CMD's
+# output (it_aors_of) include every line of WANT_FILE; fails naming some that
+# are missing.
+it_wait_holds() {
+	local want=$1 secs=$2 what=$3 deadline=$((SECONDS + $2)) got miss
+	shift 3
+	got=$(mktemp "$IT_TMP/holds.XXXXXX")
+	while :; do
+		it_aors_of "$@" >"$got" 2>/dev/null || true
+		miss=$(comm -23 "$want" "$got" | wc -l)
+		[ "$miss" = 0 ] && return 0
+		[ $SECONDS -ge $deadline ] &&
+			it_fail "$what: $miss of $(wc -l <"$want") AORs missing after $secs s (e.g. $(comm -23 "$want" "$got" | head -3 | tr '\n' ' '))"
+		sleep 0.2
+	done
+}
+
+# it_wait_same SECONDS WHAT "CMD_A" "CMD_B": polls until both commands (each
+# a string for eval) print the same lines; fails with the first differences.
+it_wait_same() {
+	local secs=$1 what=$2 a=$3 b=$4 deadline=$((SECONDS + $1)) fa fb
+	fa=$(mktemp "$IT_TMP/same.XXXXXX") fb=$(mktemp "$IT_TMP/same.XXXXXX")
+	while :; do
+		eval "$a" >"$fa" 2>/dev/null || true
+		eval "$b" >"$fb" 2>/dev/null || true
+		[ -s "$fa" ] && cmp -s "$fa" "$fb" && return 0
+		[ $SECONDS -ge $deadline ] &&
+			it_fail "$what: '$a' ($(wc -l <"$fa") lines) and '$b' ($(wc -l <"$fb") lines) differ after $secs s: $(diff "$fa" "$fb" | head -4 | tr '\n' ' ')"
+		sleep 0.2
+	done
+}
+
+# it_peer_alive ADMIN_PORT PEER: true|false, the proxy's view of PEER (/nodes).
+it_peer_alive() {
+	it_nodes "$1" | "$IT_PY" -c '
+import json, sys
+print(next((str(p["alive"]).lower() for p in json.load(sys.stdin).get("proxies", []) if p["name"] == sys.argv[1]), "absent"))' "$2"
 }

@@ -404,6 +404,35 @@ static void test_cluster_option_ranges(void **state)
 		     "t.conf:1: proxy.resolve-host: must be true or false");
 }
 
+/* store.redis-sentinels: "host:port" entries (an IPv4 address, a host name,
+ * a bracketed IPv6 address), at most 8; a domain name alone, a missing or
+ * bad port, an IPv6 address without brackets are refused. */
+static void test_redis_sentinels(void **state)
+{
+	(void)state;
+	assert_int_equal(load("store = { redis-sentinels = [ \"127.0.0.1:26379\", "
+			      "\"[::1]:26380\", \"Sentinel-2.example.net:1\" ]; };\n"),
+			 0);
+	assert_int_equal((int)cfg_buf.store_redis_sentinels.n, 3);
+	assert_string_equal(cfg_buf.store_redis_sentinels.v[0], "127.0.0.1:26379");
+	assert_string_equal(cfg_buf.store_redis_sentinels.v[1], "[::1]:26380");
+	assert_string_equal(cfg_buf.store_redis_sentinels.v[2], "sentinel-2.example.net:1");
+	static const char *const bad[] = {"sentinel.example.net", "127.0.0.1:", "127.0.0.1:0",
+					  "127.0.0.1:65536",	  "::1:26379",	"[::1]",
+					  "[1.2.3.4]:1",	  ":26379",	"a b:1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[160], want[200];
+		snprintf(text, sizeof(text), "store = {\n redis-sentinels = [ \"%s\" ];\n};\n",
+			 bad[i]);
+		snprintf(want, sizeof(want),
+			 "t.conf:2: store.redis-sentinels: \"%s\" is not \"host:port\"", bad[i]);
+		expect_error(text, want);
+	}
+	expect_error("store = { redis-sentinels = [ \"a:1\", \"a:2\", \"a:3\", \"a:4\", \"a:5\", "
+		     "\"a:6\", \"a:7\", \"a:8\", \"a:9\" ]; };\n",
+		     "t.conf:1: store.redis-sentinels: at most 8 entries");
+}
+
 /* cluster.active-codes: the OPTIONS answers that mean "active", as codes
  * and ranges; a 503 (a backup's answer) can never be one of them. */
 static void test_active_codes(void **state)
@@ -562,6 +591,7 @@ int main(void)
 	    cmocka_unit_test(test_cluster_option_defaults),
 	    cmocka_unit_test(test_cluster_option_values),
 	    cmocka_unit_test(test_cluster_option_ranges),
+	    cmocka_unit_test(test_redis_sentinels),
 	    cmocka_unit_test(test_active_codes),
 	    cmocka_unit_test(test_listeners_derived),
 	    cmocka_unit_test(test_file_errors),
