@@ -267,6 +267,10 @@ static bool conn_send_raw(struct rl_conn *c, unsigned timeout_ms, redis_reply_fn
 		return false;
 	}
 	redisFreeCommand(out);
+	/* Into the kernel now, not at the loop's next turn: the registrar's
+	 * write must be out of the process before the endpoint's 200 is. */
+	if (c->connected)
+		evbuffer_write(bufferevent_get_output(c->bev), bufferevent_getfd(c->bev));
 	cmd->fn = fn;
 	cmd->priv = priv;
 	cmd->deadline_ms = mono_ms() + timeout_ms;

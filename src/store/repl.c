@@ -225,8 +225,11 @@ static void on_up(void *arg)
 	r->state = REPL_SYNCING;
 	r->st.connects++;
 	r->sha[0] = '\0';
-	r->need_load = false;
-	r->lost = r->overflowed;
+	/* A loss found on an earlier connection stands until a load has
+	 * written back (load_finish clears it): a link dropped in between
+	 * must not forget it. */
+	r->need_load = r->lost;
+	r->lost = r->lost || r->overflowed;
 	const char *load[] = {"SCRIPT", "LOAD", repl_script_src};
 	struct info_ticket *t = ticket(r, 0);
 	if (!t || !redis_link_command(r->link, REDIS_CHAN_CMD, 0, on_script, t, 3, load, NULL)) {
