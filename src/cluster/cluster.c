@@ -189,7 +189,8 @@ static void assign_tiers(struct cluster *c)
 	unsigned n_order = 0;
 	if (cfg->remote_dcs.n) {
 		for (size_t i = 0; i < cfg->remote_dcs.n && n_order < CLUSTER_MAX_TIERS - 1; i++)
-			snprintf(order[n_order++], CFG_NAME_MAX, "%s", cfg->remote_dcs.v[i]);
+			snprintf(order[n_order++], CFG_NAME_MAX, "%.*s", CFG_NAME_MAX - 1,
+				 cfg->remote_dcs.v[i]);
 	} else {
 		for (size_t i = 0; i < c->n_nodes && n_order < CLUSTER_MAX_TIERS - 1; i++) {
 			const char *g = c->nodes[i]->cfg.geo_location;
