@@ -165,17 +165,31 @@ static bool binding_valid(const struct store_binding *b)
 	       (b->contact.len || b->instance.len) && b->q <= 1000;
 }
 
+/* Where b goes: its AOR (NULL if new) and the record it replaces (NULL if none). */
+struct put_place {
+	uint32_t hash;
+	struct store_aor *a;
+	struct store_rec *old;
+};
+
+static struct put_place place_of(struct store_mem *m, const struct store_binding *b)
+{
+	struct put_place pl;
+	pl.hash = store_table_hash(&m->table, b->aor);
+	pl.a = store_table_find(&m->table, b->aor, pl.hash);
+	pl.old = aor_find_rec(pl.a, b);
+	return pl;
+}
+
 static enum store_result mem_save(struct store *s, const struct store_binding *b)
 {
 	struct store_mem *m = mem_of(s);
 	if (!binding_valid(b))
 		return STORE_ERROR;
-	uint32_t hash = store_table_hash(&m->table, b->aor);
-	struct store_aor *a = store_table_find(&m->table, b->aor, hash);
-	struct store_rec *old = aor_find_rec(a, b);
-	if (old && store_rec_is_stale(old, b->call_id, b->cseq))
+	struct put_place pl = place_of(m, b);
+	if (pl.old && store_rec_is_stale(pl.old, b->call_id, b->cseq))
 		return STORE_STALE;
-	return mem_put(m, b, a, hash, old);
+	return mem_put(m, b, pl.a, pl.hash, pl.old);
 }
 
 enum store_result store_mem_apply_save(struct store *s, const struct store_binding *b)
@@ -183,14 +197,13 @@ enum store_result store_mem_apply_save(struct store *s, const struct store_bindi
 	struct store_mem *m = mem_of(s);
 	if (!binding_valid(b))
 		return STORE_ERROR;
-	uint32_t hash = store_table_hash(&m->table, b->aor);
-	struct store_aor *a = store_table_find(&m->table, b->aor, hash);
-	struct store_rec *old = aor_find_rec(a, b);
+	struct put_place pl = place_of(m, b);
+	struct store_rec *old = pl.old;
 	if (old && old->version >= b->version) {
 		old->seen = old->seen || m->loading;
 		return STORE_STALE;
 	}
-	return mem_put(m, b, a, hash, old);
+	return mem_put(m, b, pl.a, pl.hash, old);
 }
 
 /* aor's record whose binding_key is key (a replayed change names it so). */

@@ -77,6 +77,18 @@ store = { backend = "redis"; redis-timeout = 1000; $where };
 EOF
 }
 
+# it_shared_proxies [it_store_conf args...]: proxies p1 (127.0.0.1, admin
+# P_ADMIN) and p2 (127.0.0.11, admin P_ADMIN2) of $IT_TMP/cluster.conf on the
+# shared store, both live; sets STORE (their store section) and PROXY_PID (p1).
+it_shared_proxies() {
+	STORE=$(it_store_conf "$@")
+	it_cluster_proxy p1 "$P_ADMIN" extra="$STORE"
+	it_cluster_proxy p2 "$P_ADMIN2" extra="$STORE"
+	PROXY_PID=$PID_p1
+	it_wait_store "$P_ADMIN" state live 10
+	it_wait_store "$P_ADMIN2" state live 10
+}
+
 # it_store ADMIN_PORT FIELD: one field of the proxy's GET /store.
 it_store() {
 	curl -s "http://127.0.0.1:$1/store" | "$IT_PY" -c '

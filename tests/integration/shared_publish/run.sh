@@ -19,12 +19,7 @@ it_cluster_def proxies="p1:127.0.0.1 p2:127.0.0.11" nodes="n1:$N1"
 cp "$IT_TMP/cluster.conf" "$IT_TMP/cluster-file.conf"
 it_sim n1 $N1 active
 it_sim n2 $N2 active
-STORE=$(it_store_conf)
-it_cluster_proxy p1 "$P_ADMIN" extra="$STORE"
-it_cluster_proxy p2 "$P_ADMIN2" extra="$STORE"
-PROXY_PID=$PID_p1
-it_wait_store "$P_ADMIN" state live 10
-it_wait_store "$P_ADMIN2" state live 10
+it_shared_proxies
 CTL="$SIPPROXY_BUILD_DIR/sipproxyctl"
 it_assert_eq "$(it_node_field "$P_ADMIN2" n2 state)" absent "p2 starts without n2"
 

@@ -38,12 +38,8 @@ it_reg_users d "$M" "$P_UAS"
 it_redis 0
 it_cluster_def proxies="p1:127.0.0.1 p2:127.0.0.11" nodes="n1:$N1"
 it_sim n1 $N1 active --users "$IT_TMP/users.txt"
-STORE=$(it_store_conf)
-it_cluster_proxy p1 "$P_ADMIN" extra="$STORE"
-it_cluster_proxy p2 "$P_ADMIN2" extra="$STORE"
+it_shared_proxies
 PROXY_PID=$PID_p2
-it_wait_store "$P_ADMIN" state live 10
-it_wait_store "$P_ADMIN2" state live 10
 
 # 1. the loads
 it_reg_load loada 127.0.0.1 $EA "$P_UAC" "$IT_TMP/a.csv" "$N" "$RATE"

@@ -23,12 +23,7 @@ N1=127.0.0.21 EP=127.0.0.2
 it_redis 0
 it_cluster_def proxies="p1:127.0.0.1 p2:127.0.0.11" nodes="n1:$N1"
 it_sim n1 $N1 active
-STORE=$(it_store_conf)
-it_cluster_proxy p1 "$P_ADMIN" extra="$STORE"
-it_cluster_proxy p2 "$P_ADMIN2" extra="$STORE"
-PROXY_PID=$PID_p1
-it_wait_store "$P_ADMIN" state live 10
-it_wait_store "$P_ADMIN2" state live 10
+it_shared_proxies
 
 # reg NAME PROXY_IP TRANSPORT USER CONTACT_PORT [EXPIRES]: one digest REGISTER
 reg() {

@@ -53,12 +53,9 @@ it_log "sentinels ready: each knows the two others and both replicas"
 
 it_cluster_def proxies="p1:127.0.0.1 p2:127.0.0.11" nodes="n1:$N1"
 it_sim n1 $N1 active --users "$IT_TMP/users.txt"
-STORE=$(it_store_conf sentinels='0 1 2')
-it_cluster_proxy p1 "$P_ADMIN" extra="$STORE"
-it_cluster_proxy p2 "$P_ADMIN2" extra="$STORE"
+it_shared_proxies sentinels='0 1 2'
 PROXY_PID=$PID_p2
 for a in "$P_ADMIN" "$P_ADMIN2"; do
-	it_wait_store "$a" state live 10
 	it_assert_eq "$(it_store "$a" master)" "127.0.0.1:$P_REDIS" "admin $a: the master before the failover"
 done
 
