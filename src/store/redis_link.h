@@ -1,7 +1,7 @@
 /* redis_link.h — the proxy's connections to the Redis master, asynchronous on
  * its event loop: one for commands (writes, the full load) and one for the
- * change log's blocking reads. hiredis formats the commands and parses the
- * replies; the sockets are libevent's, so that an unexpected reply (hiredis
+ * change log's blocking reads. The link writes the commands (RESP) and
+ * hiredis parses the replies; the sockets are libevent's, so that an unexpected reply (hiredis
  * 0.14's own async layer asserts on one), a stalled server or an endless
  * reply closes the connection instead of the proxy. The master is either
  * configured or found through Redis Sentinel, whose "+switch-master" the link

@@ -12,7 +12,7 @@
 
 #define REPL_ID_MAX	 48    /* "<ms>-<seq>" */
 #define REPL_MAX_FLIGHT	 1024  /* writes sent and unanswered */
-#define REPL_LOAD_WINDOW 2000  /* HGETALLs of the full load in flight */
+#define REPL_LOAD_WINDOW 4000  /* HGETALLs of the full load in flight (4 SCAN pages) */
 #define REPL_LOG_BATCH	 "500" /* entries per XREAD */
 #define REPL_LOG_BLOCK	 1000u /* ms an XREAD waits for news */
 
