@@ -167,7 +167,7 @@ static void test_wrong_type_key(void **state)
 	x.cseq = 2;
 	assert_int_equal(store_save(a, &x), STORE_OK);
 	RT_WAIT(h, rt_idle(a) && rt_unstorable(a) == 2);
-	/* a late starter's load skips the key (SCAN ... TYPE hash) */
+	/* a late starter's load skips the key (SCAN: its HGETALL answers WRONGTYPE) */
 	struct store *c = rt_store(h, "pxC");
 	RT_WAIT(h, rt_live(c));
 	assert_int_equal(store_count(c), 1);
