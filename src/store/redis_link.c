@@ -8,6 +8,7 @@
  * not fit (a reply nobody asked for, a protocol error, a reply larger than
  * REDIS_MAX_PENDING_BYTES) closes the connection. */
 #include "store/redis_link.h"
+#include "store/redis_reply.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -373,7 +374,7 @@ static bool conn_open(struct redis_link *l, enum rl_role role, const char *host,
 		alen = (socklen_t)res->ai_addrlen;
 		freeaddrinfo(res);
 	}
-	c->reader = redisReaderCreate();
+	c->reader = redis_reply_reader();
 	c->bev = bufferevent_socket_new(l->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->reader || !c->bev) {
 		conn_free_now(c);
