@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	signal(SIGPIPE,
+	       SIG_IGN); /* as sipproxy's main does: a closed peer is an error, not a death */
 	snprintf(sock_path, sizeof(sock_path), "/tmp/fuzz_redis.%d.sock", (int)getpid());
 	unlink(sock_path);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
