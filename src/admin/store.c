@@ -31,7 +31,7 @@ int admin_store_page(void *arg, const char *path, const char *query, struct evbu
 	    "\"writes\":%llu,\"writes_stale\":%llu,\"write_errors\":%llu,\"writes_failed\":%llu,"
 	    "\"queue_overflow\":%llu,\"unstorable\":%llu,\"changes_applied\":%llu,"
 	    "\"changes_bad\":%llu,\"full_loads\":%llu,\"lost_data\":%llu,"
-	    "\"last_load_ms\":%llu,\"last_load_records\":%llu,\"lag_count\":%llu,"
+	    "\"last_load_ms\":%llu,\"last_load_records\":%llu,\"swept\":%llu,\"lag_count\":%llu,"
 	    "\"lag_avg_ms\":%.2f}\n",
 	    store_count(s), (unsigned long long)st.connects, st.queued, st.in_flight,
 	    (unsigned long long)st.writes, (unsigned long long)st.writes_stale,
@@ -40,7 +40,7 @@ int admin_store_page(void *arg, const char *path, const char *query, struct evbu
 	    (unsigned long long)st.changes_applied, (unsigned long long)st.changes_bad,
 	    (unsigned long long)st.full_loads, (unsigned long long)st.lost_data,
 	    (unsigned long long)st.last_load_ms, (unsigned long long)st.last_load_records,
-	    (unsigned long long)st.lag_count,
+	    (unsigned long long)st.swept, (unsigned long long)st.lag_count,
 	    st.lag_count ? (double)st.lag_sum_ms / (double)st.lag_count : 0.0);
 	return 200;
 }

@@ -58,14 +58,25 @@ static bool next_item(const char **pp, const char *e, char sep, struct str *name
 	return true;
 }
 
+/* Whether item name n is name (escapes decoded, case folded). Decoding
+ * only shortens: an item shorter than a plain name, or of another length
+ * and plain itself, cannot be it. */
+static bool item_is(struct str n, struct str name, bool name_plain)
+{
+	if (name_plain && (n.len < name.len || (n.len != name.len && !memchr(n.p, '%', n.len))))
+		return false;
+	return decoded_eq(n, name, true);
+}
+
 static bool find_item(struct str list, char sep, struct str name, struct str *value)
 {
 	if (!list.p)
 		return false;
 	const char *p = list.p, *e = list.p + list.len;
 	struct str n, v;
+	bool plain = !memchr(name.p, '%', name.len);
 	while (p && next_item(&p, e, sep, &n, &v)) {
-		if (decoded_eq(n, name, true)) {
+		if (item_is(n, name, plain)) {
 			*value = v;
 			return true;
 		}
@@ -154,6 +165,24 @@ static void key_byte(struct key_out *k, char c)
 /* Appends s, lower-cased when fold. With canon, escapes are decoded and
  * every octet but alphanumerics and "-_.!~*'()" is written back as %HH, so
  * "%61" and "a" give one spelling and no octet can pass for a separator. */
+static bool key_plain(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '-':
+	case '_':
+	case '.':
+	case '!':
+	case '~':
+	case '*':
+	case '\'':
+	case '(':
+	case ')': return true;
+	default: return false;
+	}
+}
+
 static void key_put(struct key_out *k, struct str s, bool canon, bool fold)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -161,8 +190,7 @@ static void key_put(struct key_out *k, struct str s, bool canon, bool fold)
 		unsigned char c = canon ? next_octet(s, &i) : (unsigned char)s.p[i++];
 		if (fold)
 			c = sc_lower(c);
-		if (!canon || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("-_.!~*'()", c) != NULL) {
+		if (!canon || key_plain(c)) {
 			if (c) {
 				key_byte(k, (char)c);
 				continue;
@@ -197,20 +225,37 @@ size_t sip_uri_key(const struct sip_uri *u, char *out, size_t cap)
 			}
 			key_lit(&k, "@");
 			key_put(&k, u->host, true, true);
-			char port[8];
-			snprintf(port, sizeof(port), ":%u", (unsigned)u->port);
-			key_lit(&k, port);
+			char port[8], *d = port + sizeof(port);
+			unsigned v = u->port;
+			*--d = '\0';
+			do
+				*--d = (char)('0' + v % 10);
+			while ((v /= 10) && d > port + 1);
+			*--d = ':';
+			key_lit(&k, d);
 		}
 		/* Only the parameters that must match when present in either:
 		 * the others may be absent from an equal URI. */
 		static const char *const names[] = {"user", "ttl", "method", "maddr", "transport"};
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			struct str v;
-			if (find_item(u->params, ';', str_cstr(names[i]), &v)) {
+		enum { NNAMES = sizeof(names) / sizeof(names[0]) };
+		struct str val[NNAMES];
+		bool has[NNAMES] = {false};
+		const char *p = u->params.p, *e = p ? p + u->params.len : NULL;
+		struct str n, v;
+		/* one pass over the parameters, the first of each name kept */
+		while (p && next_item(&p, e, ';', &n, &v))
+			for (size_t i = 0; i < NNAMES; i++)
+				if (!has[i] && item_is(n, str_cstr(names[i]), true)) {
+					has[i] = true;
+					val[i] = v;
+					break;
+				}
+		for (size_t i = 0; i < NNAMES; i++) {
+			if (has[i]) {
 				key_lit(&k, ";");
 				key_lit(&k, names[i]);
 				key_lit(&k, "=");
-				key_put(&k, v, true, true);
+				key_put(&k, val[i], true, true);
 			}
 		}
 	}

@@ -131,9 +131,21 @@ const char *binding_codec_get(const unsigned char *p, size_t len, int nstr, stru
 size_t binding_key(const struct store_binding *b, char *out, size_t cap)
 {
 	if (b->instance.len) {
-		int n = snprintf(out, cap, "i:%.*s;%u", (int)b->instance.len, b->instance.p,
-				 (unsigned)b->reg_id);
-		return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+		/* "i:<instance>;<reg-id>" */
+		char num[12], *d = num + sizeof(num);
+		unsigned v = (unsigned)b->reg_id;
+		do
+			*--d = (char)('0' + v % 10);
+		while ((v /= 10) && d > num);
+		size_t nl = (size_t)(num + sizeof(num) - d);
+		if (b->instance.len > cap || cap - b->instance.len < 4 + nl)
+			return 0;
+		memcpy(out, "i:", 2);
+		memcpy(out + 2, b->instance.p, b->instance.len);
+		out[2 + b->instance.len] = ';';
+		memcpy(out + 3 + b->instance.len, d, nl);
+		out[3 + b->instance.len + nl] = '\0';
+		return 3 + b->instance.len + nl;
 	}
 	struct sip_uri u;
 	if (cap < 3 || sip_uri_parse(b->contact, &u) < 0)

@@ -200,12 +200,12 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			if (!cmd) {
 				if (c->subscribed) {
 					on_message(c, reply);
-					freeReplyObject(reply);
+					redis_reply_free(reply);
 					if (c->closing)
 						break;
 					continue;
 				}
-				freeReplyObject(reply);
+				redis_reply_free(reply);
 				c->dispatching = false;
 				conn_lost(c, "a reply nobody asked for");
 				goto out;
@@ -216,7 +216,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			c->npending--;
 			if (cmd->fn)
 				cmd->fn(cmd->priv, reply);
-			freeReplyObject(reply);
+			redis_reply_free(reply);
 			free(cmd);
 			if (c->closing)
 				break;

@@ -1,7 +1,9 @@
 /* redis_reply.c — bounded reply objects for hiredis's reader (redis_reply.h).
- * Same layout as hiredis's (so freeReplyObject frees them), same linking of
- * a child into its parent's element array, but every size and index a peer
- * sends is checked first. */
+ * hiredis's redisReply, and the same linking of a child into its parent's
+ * element array, but every size and index a peer sends is checked first, and
+ * each object is one allocation: a string's bytes or an array's element
+ * pointers follow the struct (a full load makes two strings per group it
+ * reads), so redis_reply_free, not freeReplyObject, frees them. */
 #include "store/redis_reply.h"
 
 #include <stdbool.h>
@@ -24,7 +26,7 @@ static bool link_child(const redisReadTask *task, redisReply *r)
 static void *finish(const redisReadTask *task, redisReply *r)
 {
 	if (!link_child(task, r)) {
-		freeReplyObject(r);
+		redis_reply_free(r);
 		return NULL;
 	}
 	return r;
@@ -35,16 +37,16 @@ static void *create_string(const redisReadTask *task, char *str, size_t len)
 	if (task->type != REDIS_REPLY_ERROR && task->type != REDIS_REPLY_STATUS &&
 	    task->type != REDIS_REPLY_STRING)
 		return NULL;
-	redisReply *r = calloc(1, sizeof(*r));
-	char *buf = r ? malloc(len + 1) : NULL;
-	if (!buf) {
-		free(r);
+	if (len > SIZE_MAX - sizeof(redisReply) - 1)
 		return NULL;
-	}
-	memcpy(buf, str, len);
-	buf[len] = '\0';
+	redisReply *r = malloc(sizeof(*r) + len + 1);
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->str = (char *)(r + 1);
+	memcpy(r->str, str, len);
+	r->str[len] = '\0';
 	r->type = task->type;
-	r->str = buf;
 	r->len = len;
 	return finish(task, r);
 }
@@ -53,18 +55,14 @@ static void *create_array(const redisReadTask *task, int elements)
 {
 	if (elements < 0 || elements > REDIS_MAX_ELEMENTS)
 		return NULL;
-	redisReply *r = calloc(1, sizeof(*r));
+	size_t n = (size_t)elements;
+	redisReply *r = calloc(1, sizeof(*r) + n * sizeof(*r->element));
 	if (!r)
 		return NULL;
 	r->type = REDIS_REPLY_ARRAY;
-	if (elements > 0) {
-		r->element = calloc((size_t)elements, sizeof(*r->element));
-		if (!r->element) {
-			free(r);
-			return NULL;
-		}
-	}
-	r->elements = (size_t)elements;
+	if (n > 0)
+		r->element = (redisReply **)(r + 1);
+	r->elements = n;
 	return finish(task, r);
 }
 
@@ -87,8 +85,19 @@ static void *create_nil(const redisReadTask *task)
 	return finish(task, r);
 }
 
+void redis_reply_free(void *reply)
+{
+	redisReply *r = reply;
+	if (!r)
+		return;
+	if (r->type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < r->elements; i++)
+			redis_reply_free(r->element[i]);
+	free(r);
+}
+
 static redisReplyObjectFunctions bounded = {
-    create_string, create_array, create_integer, create_nil, freeReplyObject,
+    create_string, create_array, create_integer, create_nil, redis_reply_free,
 };
 
 redisReader *redis_reply_reader(void)

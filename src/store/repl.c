@@ -33,11 +33,24 @@ unsigned repl_partition(const struct repl *r, struct str group)
 	return str_hash(group) % r->partitions;
 }
 
-size_t repl_group_key(const struct repl *r, char kind, struct str group, char *out, size_t cap)
+unsigned repl_bucket(const struct repl *r, struct str group)
 {
-	int n = snprintf(out, cap, "%s:{%u}:%c:%.*s", r->prefix, repl_partition(r, group), kind,
-			 (int)group.len, group.p);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	return (str_hash(group) / r->partitions) % REPL_BUCKETS;
+}
+
+void repl_bucket_key(const struct repl *r, char kind, unsigned part, unsigned bucket, char *out,
+		     size_t cap)
+{
+	snprintf(out, cap, "%s:{%u}:%c:%u", r->prefix, part, kind, bucket);
+}
+
+void repl_bucket_key_nth(const struct repl *r, size_t i, char *kind, char *out, size_t cap)
+{
+	size_t per_kind = (size_t)r->partitions * REPL_BUCKETS;
+	*kind = r->kinds[i / per_kind].kind;
+	i %= per_kind;
+	repl_bucket_key(r, *kind, (unsigned)(i / REPL_BUCKETS), (unsigned)(i % REPL_BUCKETS), out,
+			cap);
 }
 
 int repl_id_cmp(const char *a, const char *b)
@@ -266,8 +279,8 @@ static void on_down(void *arg, const char *why)
 	r->tail_running = false;
 	if (r->tail_timer)
 		event_del(r->tail_timer);
-	r->load_scanning = false;
 	r->load_pending = 0;
+	r->sweeping = false;
 	repl_flight_requeue(r);
 	if (r->queued)
 		LOG_WARN("store_queueing", "redis=%s queued=%zu: routing from memory, writes wait",
@@ -279,6 +292,7 @@ void repl_went_live(struct repl *r)
 	r->state = REPL_LIVE;
 	repl_flush(r);
 	repl_tail_start(r);
+	repl_sweep_start(r);
 	if (r->gap) {
 		/* the tail missed entries during the load just ended */
 		r->gap = false;
@@ -323,6 +337,7 @@ struct repl *repl_new(struct event_base *base, const struct repl_config *cfg, ch
 	snprintf(r->maxlen, sizeof(r->maxlen), "%u", cfg->log_length ? cfg->log_length : 10000);
 	r->partitions = cfg->partitions;
 	r->queue_max = cfg->queue_max ? cfg->queue_max : 100000;
+	r->sweep_ms = cfg->sweep_ms ? cfg->sweep_ms : REPL_SWEEP_MS;
 	r->part = calloc(r->partitions, sizeof(*r->part));
 	r->pause_timer = event_new(base, -1, 0, repl_pause_end, r);
 	static const struct redis_link_ops ops = {on_up, on_down};
@@ -392,6 +407,8 @@ void repl_free(struct repl *r)
 		event_free(r->pause_timer);
 	if (r->tail_timer)
 		event_free(r->tail_timer);
+	if (r->sweep_timer)
+		event_free(r->sweep_timer);
 	free_list(r->q_head);
 	free_list(r->f_head);
 	free(r->part);

@@ -5,20 +5,27 @@
  * proxies in step.
  *
  * Data model (keys shard by group: a Redis Cluster can take them later):
- *   <prefix>:{<P>}:<kind>:<group>  hash, field = record key, value =
- *                                  "<version> <expires_ms> <cseq> <call-id>\n" payload
- *   <prefix>:{<P>}:log             stream, the change log of partition P
- *   <prefix>:{<P>}:ver             counter, the versions of partition P
- * P = FNV-1a(group) mod partitions. One Lua script (repl_script.c) makes each
- * change atomic: the §10.3 step 7 Call-ID/CSeq check, a new version, the
- * hash, its expiry and the log entry, so two proxies writing one group at
- * once never lose a record.
+ *   <prefix>:{<P>}:<kind>:<B>  hash, a bucket: field = group, value = the
+ *                              group's records: "<max expires_ms>\n", then per
+ *                              record "<key len> <value len>\n<key><value>";
+ *                              a record's value is
+ *                              "<version> <expires_ms> <cseq> <call-id>\n" payload
+ *   <prefix>:{<P>}:log         stream, the change log of partition P
+ *   <prefix>:{<P>}:ver         counter, the versions of partition P
+ * h = FNV-1a(group), P = h mod partitions, B = (h / partitions) mod
+ * REPL_BUCKETS. Buckets, not a key per group: a full load is a few thousand
+ * HGETALLs of large hashes, not one per group (Redis's CPU went to looking up
+ * each key). One Lua script (repl_script.c) makes each change atomic: the
+ * §10.3 step 7 Call-ID/CSeq check, a new version, the group's records and
+ * the log entry, so two proxies writing one group at once never lose a
+ * record. A group with no live record left is dropped when next written or
+ * by the sweep (repl_sweep.c), which does what a key's expiry would.
  *
  * Every proxy tails all partitions' logs from its last position; one that
  * starts, fell behind the trimmed log (seen on connecting, or while tailing:
  * each entry names the version before it), or finds Redis has gone back in
  * time (its log behind ours, or another server process: a new run_id)
- * loads everything (SCAN, pipelined HGETALL) and tails from where the load
+ * loads everything (every bucket's HGETALL, pipelined) and tails from where the load
  * began. Writes made while Redis is away wait in a bounded queue; when it
  * overflows, or Redis lost data, the kinds write back what they own (the
  * write-back itself is not bounded by the queue). */
@@ -36,6 +43,10 @@ struct event_base;
 
 #define REPL_MAX_KINDS	    4
 #define REPL_MAX_PARTITIONS 1024
+/* Buckets per partition and kind (the data model above): few large hashes,
+ * so a full load of a million records is a few thousand HGETALLs. Every
+ * proxy of a cluster must use the same. */
+#define REPL_BUCKETS 64u
 
 struct repl_config {
 	struct redis_link_config link;
@@ -43,6 +54,7 @@ struct repl_config {
 	unsigned partitions; /* 1 .. REPL_MAX_PARTITIONS */
 	unsigned log_length; /* entries kept per partition's log (approximate) */
 	unsigned queue_max;  /* writes held while Redis is away */
+	unsigned sweep_ms;   /* between bucket sweeps; 0 = REPL_SWEEP_MS */
 	const char *origin;  /* this proxy's name, on every change it makes */
 };
 
@@ -99,6 +111,10 @@ struct repl_kind {
 	 * writes go before the load's reads) and at the end it drops nothing. */
 	void (*load_begin)(void *arg, bool lost);
 	void (*load_end)(void *arg, bool lost);
+	/* Optional: how many groups the load expects to find (its first bucket
+	 * holding any, times the buckets), so the kind can size its tables
+	 * once instead of growing them through the load. */
+	void (*load_size)(void *arg, size_t groups);
 	/* What became of one of our writes. */
 	void (*written)(void *arg, const struct repl_write *w, enum repl_outcome o,
 			uint64_t version);
@@ -126,6 +142,7 @@ struct repl_stats {
 	uint64_t full_loads;
 	uint64_t lost_data; /* times Redis was found to have gone back in time */
 	uint64_t last_load_ms, last_load_records;
+	uint64_t swept; /* lapsed groups the sweep deleted from Redis */
 	/* replication lag of other proxies' changes (log time to applied), ms */
 	uint64_t lag_count, lag_sum_ms;
 	uint64_t lag_buckets[12]; /* <= 1,2,5,10,20,50,100,200,500,1000,5000,+inf */

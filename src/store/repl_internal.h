@@ -12,7 +12,8 @@
 
 #define REPL_ID_MAX	 48    /* "<ms>-<seq>" */
 #define REPL_MAX_FLIGHT	 1024  /* writes sent and unanswered */
-#define REPL_LOAD_WINDOW 4000  /* HGETALLs of the full load in flight (4 SCAN pages) */
+#define REPL_LOAD_WINDOW 8     /* bucket HGETALLs of the full load in flight */
+#define REPL_SWEEP_MS	 100u  /* one bucket swept of lapsed groups this often */
 #define REPL_LOG_BATCH	 "500" /* entries per XREAD */
 #define REPL_LOG_BLOCK	 1000u /* ms an XREAD waits for news */
 
@@ -61,25 +62,33 @@ struct repl {
 	unsigned info_pending;
 	bool need_load, lost;
 	char run_id[48]; /* the Redis server last synced with ("" before any) */
-	/* full load */
-	bool load_scanning; /* a SCAN is in flight */
-	bool load_done_scan;
-	char load_cursor[32];
+	/* full load: buckets asked for (of nkinds x partitions x REPL_BUCKETS), answered */
+	size_t load_next;
 	size_t load_pending;
+	unsigned load_sized; /* kinds (bit per index) told their load_size */
 	uint64_t load_records;
 	int64_t load_start_ms;
 	bool refused; /* the kind's apply called repl_change_refused */
 	bool tail_running;
 	bool gap;		  /* the tail missed entries (trimmed): a full load follows */
 	struct event *tail_timer; /* retry after an XREAD error */
+	struct event *sweep_timer;
+	bool sweeping; /* a sweep in flight */
+	unsigned sweep_ms;
+	size_t sweep_next; /* the next bucket to sweep (of nkinds x partitions x REPL_BUCKETS) */
 	bool closing;
 	unsigned long gen; /* connections so far: answers of an older one are ignored */
 	struct repl_stats st;
 };
 
 const struct repl_kind *repl_find_kind(const struct repl *r, char kind);
-/* "<prefix>:{<P>}:<kind>:<group>" into out; its length, 0 if it does not fit. */
-size_t repl_group_key(const struct repl *r, char kind, struct str group, char *out, size_t cap);
+/* The bucket of group within its partition. */
+unsigned repl_bucket(const struct repl *r, struct str group);
+/* "<prefix>:{<P>}:<kind>:<bucket>" into out (fits in 96 bytes). */
+void repl_bucket_key(const struct repl *r, char kind, unsigned part, unsigned bucket, char *out,
+		     size_t cap);
+/* The i-th bucket of all (kind, partition, bucket), i < nkinds x partitions x REPL_BUCKETS. */
+void repl_bucket_key_nth(const struct repl *r, size_t i, char *kind, char *out, size_t cap);
 int64_t repl_wall_ms(void);
 /* Compares two stream ids "<ms>-<seq>" numerically; "" is below all. */
 int repl_id_cmp(const char *a, const char *b);
@@ -92,6 +101,10 @@ void repl_tail_start(struct repl *r);
 
 /* repl_load.c */
 void repl_load_begin(struct repl *r);
+
+/* repl_sweep.c */
+/* Starts sweeping the buckets of lapsed groups (once live; stops on its own when not). */
+void repl_sweep_start(struct repl *r);
 
 /* repl_write.c */
 /* In-flight writes go back to the front of the queue, in order (link lost). */

@@ -38,13 +38,17 @@ bool repl_decode_value(struct str v, struct repl_change *c)
 	if (!nl)
 		return false;
 	struct str head = str_make(v.p, (size_t)(nl - v.p)), part[4];
-	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= head.len && n < 4; i++) {
-		if (i == head.len || (head.p[i] == ' ' && n < 3)) {
-			part[n++] = str_make(head.p + start, i - start);
-			start = i + 1;
-		}
+	size_t n = 0;
+	const char *p = head.p, *e = head.p + head.len;
+	for (; n < 3; n++) {
+		const char *sp = p < e ? memchr(p, ' ', (size_t)(e - p)) : NULL;
+		if (!sp)
+			break;
+		part[n] = str_make(p, (size_t)(sp - p));
+		p = sp + 1;
 	}
+	if (n == 3)
+		part[n++] = str_make(p, (size_t)(e - p));
 	uint64_t ver, exp, cseq;
 	if (n != 4 || !parse_u64(part[0], &ver) || !parse_u64(part[1], &exp) ||
 	    !parse_u64(part[2], &cseq) || cseq > UINT32_MAX || exp > INT64_MAX || ver == 0)

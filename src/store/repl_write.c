@@ -228,11 +228,11 @@ static void on_written(void *priv, redisReply *rep)
 
 static bool send_write(struct repl *r, struct repl_qent *e)
 {
-	char hkey[1200], cseq[16], exp[24];
-	size_t hlen = repl_group_key(r, e->w.kind, e->w.group, hkey, sizeof(hkey));
-	if (!hlen)
-		return false;
-	struct repl_partition *p = &r->part[repl_partition(r, e->w.group)];
+	char hkey[96], cseq[16], exp[24];
+	unsigned part = repl_partition(r, e->w.group);
+	repl_bucket_key(r, e->w.kind, part, repl_bucket(r, e->w.group), hkey, sizeof(hkey));
+	size_t hlen = strlen(hkey);
+	struct repl_partition *p = &r->part[part];
 	char op[2] = {(char)e->w.op, 0}, kind[2] = {e->w.kind, 0};
 	snprintf(cseq, sizeof(cseq), "%u", (unsigned)e->w.cseq);
 	snprintf(exp, sizeof(exp), "%lld", (long long)(e->w.expires_at > 0 ? e->w.expires_at : 0));

@@ -131,6 +131,7 @@ struct store_redis_config {
 	const char *password;
 	const char *prefix;
 	unsigned partitions, log_length, queue_max, timeout_ms;
+	unsigned sweep_ms; /* between bucket sweeps (repl_sweep.c); 0 = the default */
 	const char *owner;
 };
 struct store *store_redis_new(struct event_base *base, const struct store_redis_config *cfg,

@@ -26,7 +26,8 @@ struct store_mem {
 	store_watch_fn watch_fn;
 	void *watch_arg;
 	char *snapshot_path;
-	bool loading; /* a full load of the shared store is in progress */
+	bool loading;	      /* a full load of the shared store is in progress */
+	bool load_from_empty; /* it began with no binding */
 };
 
 static struct store_mem *mem_of(struct store *s)
@@ -266,7 +267,12 @@ static int clear_seen(void *arg, struct store_aor *a)
 void store_mem_load_begin(struct store *s)
 {
 	struct store_mem *m = mem_of(s);
-	store_table_each(&m->table, clear_seen, NULL);
+	/* From empty, every record at the end was made during the load, so
+	 * seen: nothing to clear now or to look for then (a first start's
+	 * load of a million bindings skips two walks of them). */
+	m->load_from_empty = m->nbind == 0;
+	if (!m->load_from_empty)
+		store_table_each(&m->table, clear_seen, NULL);
 	m->loading = true;
 }
 
@@ -296,11 +302,16 @@ static int collect_unseen(void *arg, struct store_aor *a)
 	return 0;
 }
 
+void store_mem_reserve(struct store *s, size_t n)
+{
+	store_table_reserve(&mem_of(s)->table, n);
+}
+
 size_t store_mem_load_end(struct store *s, bool drop_unseen)
 {
 	struct store_mem *m = mem_of(s);
 	m->loading = false;
-	if (!drop_unseen)
+	if (!drop_unseen || m->load_from_empty)
 		return 0;
 	struct unseen u = {0};
 	store_table_each(&m->table, collect_unseen, &u);

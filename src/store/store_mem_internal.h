@@ -81,6 +81,10 @@ struct store_table {
 
 int store_table_init(struct store_table *t, size_t size_pow2);
 void store_table_fini(struct store_table *t);
+#define STORE_TABLE_RESERVE_MAX ((size_t)1 << 24)
+/* An empty table made at least n buckets (a power of two, at most
+ * STORE_TABLE_RESERVE_MAX); a table holding entries is left as it is. */
+void store_table_reserve(struct store_table *t, size_t n);
 uint32_t store_table_hash(const struct store_table *t, struct str name);
 struct store_aor *store_table_find(struct store_table *t, struct str name, uint32_t hash);
 /* The AOR must not be present already. */
@@ -131,6 +135,9 @@ size_t store_mem_apply_remove_all(struct store *s, struct str aor, uint64_t vers
 /* A full load of the shared store begins: from now until load_end every
  * record saved or found stale by a replayed change counts as seen. */
 void store_mem_load_begin(struct store *s);
+/* Sizes an empty store's AOR table for n AORs (a full load's estimate),
+ * at most STORE_TABLE_RESERVE_MAX; otherwise nothing. */
+void store_mem_reserve(struct store *s, size_t n);
 /* It ends: with drop_unseen, the confirmed records (version > 0) it did not
  * see are removed (gone from the shared store while we were not
  * listening). Returns how many. */

@@ -265,6 +265,11 @@ static void on_load_begin(void *arg, bool lost)
 		 wb.n);
 }
 
+static void on_load_size(void *arg, size_t groups)
+{
+	store_mem_reserve(((struct store_redis *)arg)->mem, groups);
+}
+
 static void on_load_end(void *arg, bool lost)
 {
 	struct store_redis *sr = arg;
@@ -310,6 +315,7 @@ struct store *store_redis_new(struct event_base *base, const struct store_redis_
 	    .partitions = cfg->partitions,
 	    .log_length = cfg->log_length,
 	    .queue_max = cfg->queue_max,
+	    .sweep_ms = cfg->sweep_ms,
 	    .origin = cfg->owner,
 	};
 	for (size_t i = 0; i < cfg->n_sentinels && i < REDIS_LINK_MAX_SENTINELS; i++)
@@ -321,6 +327,7 @@ struct store *store_redis_new(struct event_base *base, const struct store_redis_
 	    .apply = on_change,
 	    .load_begin = on_load_begin,
 	    .load_end = on_load_end,
+	    .load_size = on_load_size,
 	    .written = on_written,
 	};
 	if (!sr->repl || repl_add_kind(sr->repl, &k) < 0) {

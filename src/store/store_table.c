@@ -79,6 +79,23 @@ void store_table_fini(struct store_table *t)
 	t->b[0] = t->b[1] = NULL;
 }
 
+void store_table_reserve(struct store_table *t, size_t n)
+{
+	if (n > STORE_TABLE_RESERVE_MAX)
+		n = STORE_TABLE_RESERVE_MAX;
+	if (rehashing(t) || t->used[0] || n <= t->mask[0] + 1)
+		return;
+	size_t size = t->mask[0] + 1;
+	while (size < n)
+		size *= 2;
+	struct store_aor **nb = calloc(size, sizeof(*nb));
+	if (!nb)
+		return; /* it grows as it fills instead */
+	free(t->b[0]);
+	t->b[0] = nb;
+	t->mask[0] = size - 1;
+}
+
 void store_table_rehash_step(struct store_table *t, size_t n)
 {
 	size_t empty = STORE_TABLE_EMPTY_VISITS;

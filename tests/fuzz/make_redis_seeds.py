@@ -4,8 +4,9 @@ answer a starting proxy (fuzz_redis.c's header has the input layout: one byte
 splitting the rest between the command connection and the log connection).
 
 Command connection, in the order the proxy asks: SCRIPT LOAD (a digest), XINFO
-STREAM per partition (2), the full load (SCAN, then HGETALL of each key), the
-write script's answers ({"ok", version} / {"stale", ...} / errors). Log
+STREAM per partition (2), the full load (an HGETALL of each bucket, in order;
+each group's records framed as src/store/repl.h documents), the write script's
+answers ({"ok", version} / {"stale", ...} / errors). Log
 connection: XREAD answers carrying change entries (save, remove, expiry, remove
 all) of bindings in the product's encoding (src/store/binding_codec.c), plus
 variants: empty streams, errors, nil (a blocking read's timeout)."""
@@ -53,6 +54,14 @@ def record(aor, contact, ver=1796000000000000, exp=4102444800000, cseq=1, cid="c
     return field, value(ver, exp, cseq, cid, binding_payload(aor, contact, cid, cseq, exp))
 
 
+def group(*records, maxexp=4102444800000):
+    """A bucket field's value: "<max expires>\\n", then "<klen> <vlen>\\n<key><value>"."""
+    g = b"%d\n" % maxexp
+    for k, v in records:
+        g += b"%d %d\n" % (len(k), len(v)) + k + v
+    return g
+
+
 def xinfo(last="0-0", length=0, first=None):
     return arr(bulk("length"), integer(length), bulk("last-generated-id"), bulk(last),
                bulk("first-entry"), first if first else NIL)
@@ -84,12 +93,13 @@ def main():
     f2, v2 = record("sip:bob@example.com", "sip:bob@127.0.0.2:5070", ver=1796000000000001)
     seeds = {}
     # a fresh start: empty logs, a full load finding two AORs, writes answered
-    load = arr(bulk("0"), arr(bulk("sp:{0}:r:sip:alice@example.com"),
-                               bulk("sp:{1}:r:sip:bob@example.com")))
+    # (the first bucket holds both groups here; the others answer empty)
+    load = arr(bulk("sip:alice@example.com"), bulk(group((f1, v1))),
+               bulk("sip:bob@example.com"), bulk(group((f2, v2))))
     # replies in the order the proxy asks: the script, the logs, its two
     # queued writes (sent once the script is loaded), then the load
     cmd = (sha + xinfo() + xinfo() + arr(bulk("ok"), integer(1796000000000005)) +
-           arr(bulk("ok"), integer(1796000000000006)) + load + arr(bulk(f1), bulk(v1)) + arr(bulk(f2), bulk(v2)))
+           arr(bulk("ok"), integer(1796000000000006)) + load + arr() * 127)
     log = arr(arr(bulk("sp:{0}:log"), arr(
         entry("1796000000000-0", o="s", t="r", g="sip:alice@example.com", k=f1, v="1796000000000007",
               b=value(1796000000000007, 4102444800000, 2, "c1",
@@ -104,19 +114,20 @@ def main():
     seeds["fresh_start"] = seed(cmd, log + NIL_ARR)
     # resuming after a restart of Redis: behind us, lost data
     cmd = (sha + xinfo("5-0", 1) + b"-ERR no such key\r\n" + arr(bulk("ok"), integer(7)) +
-           arr(bulk("ok"), integer(8)) + arr(bulk("0"), arr()))
+           arr(bulk("ok"), integer(8)) + arr() * 128)
     seeds["lost_data"] = seed(cmd, NIL_ARR)
     # errors on writes: OOM, READONLY, WRONGTYPE, stale with the current record
     cmd = (sha + xinfo() + xinfo() +
            b"-OOM command not allowed when used memory > 'maxmemory'.\r\n" +
            b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n" +
-           arr(bulk("0"), arr()) + arr(bulk("stale"), bulk("1796000000000001"), bulk(v1)) +
+           arr() + arr(bulk("stale"), bulk("1796000000000001"), bulk(v1)) +
            b"-READONLY You can't write against a read only replica.\r\n")
     seeds["write_errors"] = seed(cmd, NIL_ARR)
     # garbage in records and entries
     cmd = (sha + xinfo() + xinfo() + arr(bulk("ok"), integer(5)) + arr(bulk("ok"), integer(6)) +
-           arr(bulk("0"), arr(bulk("sp:{0}:r:sip:x@y"), bulk("sp:{9}:q"))) +
-           arr(bulk("c:sip:x@y:0"), bulk("99 notanumber\nxx")) + NIL)
+           arr(bulk("sip:x@y"), bulk(group((b"c:sip:x@y:0", b"99 notanumber\nxx")))) +
+           arr(bulk("sip:x@z"), bulk(b"1\n9 99999\nc:trunc"), bulk("sip:no-head"), bulk("x")) +
+           b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n" + NIL)
     log = arr(arr(bulk("sp:{1}:log"), arr(entry("1-1", o="s", t="r", g="sip:x@y", k="c:z", v="1",
                                                 b="1 2 3 c\n" + "\x00" * 30),
                                           entry("1-2", o="q"), arr(bulk("1-3")))),

@@ -194,12 +194,15 @@ for b in json.load(sys.stdin)["bindings"]:
 print("\n".join(sorted(out)))'
 }
 
-# it_redis_regs I: the live records of kind r (bindings) in Redis server I,
-# one "AOR CALL-ID CSEQ" line each, sorted: SCAN + HGETALL over RESP, each
-# value's header "<version> <expires_ms> <cseq> <call-id>" (store/repl.h).
-it_redis_regs() {
-	"$IT_PY" - $((P_REDIS + $1)) <<'PY'
-import socket, sys, time
+# it_redis_groups I KIND: the groups of kind KIND in Redis server I, one
+# "GROUP KEY VERSION EXPIRES_MS CSEQ CALL-ID" line per record, lapsed ones too,
+# sorted: SCAN over the buckets and HGETALL over RESP, each group's records
+# framed and headed as store/repl.h documents ("<max expires>\n", then
+# "<key len> <value len>\n<key><value>"; a value "<version> <expires_ms>
+# <cseq> <call-id>\n<payload>"). A frame that does not parse fails.
+it_redis_groups() {
+	"$IT_PY" - $((P_REDIS + $1)) "$2" <<'PY'
+import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 f = s.makefile("rb")
 def rd():
@@ -217,21 +220,34 @@ def cmd(*a):
     a = [x.encode() for x in a]
     s.sendall(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
     return rd()
-now, cur, out = time.time() * 1000, "0", []
+cur, out = "0", []
 while True:
-    cur, keys = cmd("SCAN", cur, "MATCH", "sp:{*}:r:*", "COUNT", "1000", "TYPE", "hash")
+    cur, keys = cmd("SCAN", cur, "MATCH", "sp:{*}:%s:*" % sys.argv[2], "COUNT", "1000", "TYPE", "hash")
     cur = cur.decode()
     for k in keys:
-        aor = k.decode().split(":r:", 1)[1]
         v = cmd("HGETALL", k.decode())
-        for val in v[1::2]:
-            ver, exp, cseq, cid = val.split(b"\n", 1)[0].decode().split(" ", 3)
-            if int(exp) > now:
-                out.append("%s %s %s" % (aor, cid, cseq))
+        for group, g in zip(v[0::2], v[1::2]):
+            p = g.index(b"\n") + 1
+            while p < len(g):
+                nl = g.index(b"\n", p)
+                kl, vl = (int(x) for x in g[p:nl].split(b" "))
+                key, val = g[nl + 1:nl + 1 + kl], g[nl + 1 + kl:nl + 1 + kl + vl]
+                if len(val) != vl:
+                    sys.exit("group %r: a frame runs past its value" % group)
+                head = val.split(b"\n", 1)[0].decode()
+                out.append("%s %s %s" % (group.decode(), key.decode(), head))
+                p = nl + 1 + kl + vl
     if cur == "0":
         break
 print("\n".join(sorted(out)))
 PY
+}
+
+# it_redis_regs I: the live bindings in Redis server I, one "AOR CALL-ID CSEQ"
+# line each, sorted (it_redis_groups of kind r).
+it_redis_regs() {
+	it_redis_groups "$1" r | awk -v now="$(date +%s%3N)" \
+		'$4 > now { cid = $6; for (i = 7; i <= NF; i++) cid = cid " " $i; print $1, cid, $5 }' | sort
 }
 
 # it_aors_of CMD...: the AORs in CMD's "AOR ..." lines, sorted, once each.

@@ -28,7 +28,7 @@ it_cluster_def proxies="p1:127.0.0.1 p2:127.0.0.11" nodes="n1:$N1 n2:$N2"
 mv "$IT_TMP/cluster.conf" "$IT_TMP/two-nodes.conf"
 cp "$IT_TMP/cluster-file.conf" "$IT_TMP/cluster.conf" # what the proxies' files include
 # record: the stored definition's value in Redis ("" when none)
-record() { it_rcli 0 --scan --pattern 'sp:{*}:c:definition' | while read -r k; do it_rcli 0 hget "$k" current | md5sum; done; }
+record() { it_rcli 0 --scan --pattern 'sp:{*}:c:*' | while read -r k; do it_rcli 0 hget "$k" definition | md5sum; done; }
 
 # 1. publish through p1, applied by both
 t0=$(date +%s.%N)

@@ -185,19 +185,26 @@ static inline void rt_do(struct rt *h, const char *fmt, ...)
 
 /* ---- the data model as repl.h documents it, computed independently ---- */
 
-static inline unsigned rt_partition(const struct rt *h, const char *aor)
+static inline uint32_t rt_fnv(const char *s)
 {
 	uint32_t x = 2166136261u;
-	for (const char *p = aor; *p; p++) {
+	for (const char *p = s; *p; p++) {
 		x ^= (unsigned char)*p;
 		x *= 16777619u;
 	}
-	return x % h->partitions;
+	return x;
 }
 
+static inline unsigned rt_partition(const struct rt *h, const char *aor)
+{
+	return rt_fnv(aor) % h->partitions;
+}
+
+/* aor's bucket: a hash, field = the AOR, value = its records. */
 static inline void rt_key(const struct rt *h, const char *aor, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s:{%u}:r:%s", RT_PREFIX, rt_partition(h, aor), aor);
+	snprintf(out, cap, "%s:{%u}:r:%u", RT_PREFIX, rt_partition(h, aor),
+		 (rt_fnv(aor) / h->partitions) % 64);
 }
 
 static inline void rt_log_key(unsigned part, char *out, size_t cap)
@@ -205,34 +212,100 @@ static inline void rt_log_key(unsigned part, char *out, size_t cap)
 	snprintf(out, cap, "%s:{%u}:log", RT_PREFIX, part);
 }
 
-/* Fields of aor's hash in Redis. */
+/* One record's frame "<key len> <value len>\n<key><value>" at out; its length. */
+static inline size_t rt_frame(char *out, size_t cap, const char *k, size_t kl, const void *v,
+			      size_t vl)
+{
+	int n = snprintf(out, cap, "%zu %zu\n", kl, vl);
+	assert_true(n > 0 && (size_t)n + kl + vl <= cap);
+	memcpy(out + n, k, kl);
+	memcpy(out + n + kl, v, vl);
+	return (size_t)n + kl + vl;
+}
+
+/* A group's records (value g of length n): fn for each (key, value); the
+ * count, or -1 when a frame is broken. */
+typedef void (*rt_record_fn)(void *arg, const char *k, size_t kl, const char *v, size_t vl);
+static inline long long rt_records(const char *g, size_t n, rt_record_fn fn, void *arg)
+{
+	const char *p = memchr(g, '\n', n), *end = g + n;
+	long long count = 0;
+	if (!p)
+		return -1;
+	for (p++; p < end; count++) {
+		char *e;
+		unsigned long kl = strtoul(p, &e, 10);
+		if (*e != ' ')
+			return -1;
+		unsigned long vl = strtoul(e + 1, &e, 10);
+		if (*e != '\n' || (size_t)(end - e - 1) < kl + vl)
+			return -1;
+		if (fn)
+			fn(arg, e + 1, kl, e + 1 + kl, vl);
+		p = e + 1 + kl + vl;
+	}
+	return count;
+}
+
+/* Records of aor's group in Redis. */
 static inline long long rt_redis_hlen(struct rt *h, const char *aor)
 {
 	char key[512];
 	rt_key(h, aor, key, sizeof(key));
-	redisReply *r = rt_cmd(h, "HLEN %s", key);
-	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	redisReply *r = rt_cmd(h, "HGET %s %s", key, aor);
+	long long n = r->type == REDIS_REPLY_STRING ? rt_records(r->str, r->len, NULL, NULL) : 0;
 	freeReplyObject(r);
 	return n;
 }
 
-/* Whether aor's hash has b's field (binding_key); *ver = its version. */
+struct rt_find {
+	const char *key;
+	size_t klen;
+	char *out; /* the record's value, NUL-terminated, or "" */
+	size_t cap;
+	bool found;
+};
+
+static inline void rt_record_match(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+	struct rt_find *f = arg;
+	if (kl != f->klen || memcmp(k, f->key, kl) != 0)
+		return;
+	f->found = true;
+	size_t n = vl < f->cap - 1 ? vl : f->cap - 1;
+	memcpy(f->out, v, n);
+	f->out[n] = '\0';
+}
+
+/* The value of aor's record whose key is field, into out; false if none. */
+static inline bool rt_redis_record(struct rt *h, const char *aor, const char *field, size_t flen,
+				   char *out, size_t cap)
+{
+	char key[512];
+	rt_key(h, aor, key, sizeof(key));
+	struct rt_find f = {field, flen, out, cap, false};
+	out[0] = '\0';
+	redisReply *r = rt_cmd(h, "HGET %s %s", key, aor);
+	if (r->type == REDIS_REPLY_STRING)
+		rt_records(r->str, r->len, rt_record_match, &f);
+	freeReplyObject(r);
+	return f.found;
+}
+
+/* Whether aor's group has b's record (binding_key); *ver = its version. */
 static inline bool rt_redis_has(struct rt *h, const struct store_binding *b, uint64_t *ver)
 {
-	char key[512], field[BINDING_KEY_MAX], aor[256];
+	char field[BINDING_KEY_MAX], aor[256], val[2048];
 	str_copy(aor, sizeof(aor), b->aor);
-	rt_key(h, aor, key, sizeof(key));
 	size_t flen = binding_key(b, field, sizeof(field));
 	assert_true(flen > 0);
-	redisReply *r = rt_cmd(h, "HGET %s %b", key, field, flen);
-	bool has = r->type == REDIS_REPLY_STRING;
+	bool has = rt_redis_record(h, aor, field, flen, val, sizeof(val));
 	if (has && ver)
-		*ver = strtoull(r->str, NULL, 10);
-	freeReplyObject(r);
+		*ver = strtoull(val, NULL, 10);
 	return has;
 }
 
-/* Every registration field Redis holds (SCAN over the records' hashes). */
+/* Every registration record Redis holds (SCAN over the buckets). */
 static inline long long rt_redis_fields(struct rt *h)
 {
 	long long n = 0;
@@ -243,8 +316,13 @@ static inline long long rt_redis_fields(struct rt *h)
 		assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
 		for (size_t i = 0; i < r->element[1]->elements; i++) {
-			redisReply *l = rt_cmd(h, "HLEN %s", r->element[1]->element[i]->str);
-			n += l->integer;
+			redisReply *l = rt_cmd(h, "HVALS %s", r->element[1]->element[i]->str);
+			for (size_t j = 0; j < l->elements; j++) {
+				long long c =
+				    rt_records(l->element[j]->str, l->element[j]->len, NULL, NULL);
+				assert_true(c >= 0);
+				n += c;
+			}
 			freeReplyObject(l);
 		}
 		freeReplyObject(r);
@@ -348,7 +426,7 @@ static inline struct event_base *rt_base(struct rt *h, int i)
 }
 
 struct rt_opts {
-	unsigned log_length, queue_max;
+	unsigned log_length, queue_max, sweep_ms;
 	int base; /* index into h->bases */
 };
 
@@ -361,6 +439,9 @@ static inline struct store *rt_store_opts(struct rt *h, const char *owner, const
 	    .log_length = o && o->log_length ? o->log_length : 10000,
 	    .queue_max = o && o->queue_max ? o->queue_max : 100000,
 	    .timeout_ms = 2000,
+	    /* the sweep only where a test asks: one dropping a group a test is
+	     * about to expire by hand would change what is logged */
+	    .sweep_ms = o && o->sweep_ms ? o->sweep_ms : 3600000,
 	    .owner = owner,
 	};
 	char err[256] = "";

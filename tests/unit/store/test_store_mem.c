@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/store_mem_internal.h"
 
 #define T0 1700000000000LL /* a fixed "now" in ms; tests never read the clock */
 
@@ -468,6 +469,46 @@ static void test_100k(void **state)
 	store_free(st);
 }
 
+/* The AOR table sized ahead for a full load's estimate: filling it to
+ * that many AORs never starts a rehash; a table holding AORs, or an
+ * estimate past the bound, is not taken at its word. */
+static void test_table_reserve(void **state)
+{
+	(void)state;
+	struct store_table t;
+	assert_int_equal(store_table_init(&t, 16), 0);
+	store_table_reserve(&t, 3000);
+	assert_int_equal(t.mask[0] + 1, 4096);
+	char name[64];
+	struct store_aor *aors[4096];
+	for (int i = 0; i < 4096; i++) {
+		snprintf(name, sizeof(name), "sip:r%d@example.com", i);
+		struct str n = str_cstr(name);
+		size_t bytes;
+		aors[i] = store_aor_new(n, store_table_hash(&t, n), &bytes);
+		assert_non_null(aors[i]);
+		assert_int_equal(store_table_insert(&t, aors[i]), 0);
+		assert_true(t.rehash_idx == SIZE_MAX);
+	}
+	assert_int_equal(t.mask[0] + 1, 4096);
+	/* not empty: left as it is */
+	store_table_reserve(&t, 100000);
+	assert_int_equal(t.mask[0] + 1, 4096);
+	for (int i = 0; i < 4096; i++) {
+		snprintf(name, sizeof(name), "sip:r%d@example.com", i);
+		struct str n = str_cstr(name);
+		assert_ptr_equal(store_table_find(&t, n, store_table_hash(&t, n)), aors[i]);
+		store_table_delete(&t, aors[i]);
+		free(aors[i]);
+	}
+	store_table_fini(&t);
+	/* an estimate past the bound is cut to it */
+	assert_int_equal(store_table_init(&t, 16), 0);
+	store_table_reserve(&t, STORE_TABLE_RESERVE_MAX * 4);
+	assert_int_equal(t.mask[0] + 1, STORE_TABLE_RESERVE_MAX);
+	store_table_fini(&t);
+}
+
 /* Seed sentence "bad input never crashes": empty AOR, no contact, a field
  * over 65535 bytes, q above 1 (RFC 3261 §20.10), unknown transport. */
 static void test_bad_input(void **state)
@@ -509,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_node_memory),
 	    cmocka_unit_test(test_watch_events),
 	    cmocka_unit_test(test_100k),
+	    cmocka_unit_test(test_table_reserve),
 	    cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

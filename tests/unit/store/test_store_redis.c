@@ -52,21 +52,18 @@ static struct rv redis_value(struct rt *h, const struct store_binding *b)
 {
 	struct rv v;
 	memset(&v, 0, sizeof(v));
-	char key[512], field[BINDING_KEY_MAX], aor[256];
+	char field[BINDING_KEY_MAX], aor[256], val[2048];
 	str_copy(aor, sizeof(aor), b->aor);
-	rt_key(h, aor, key, sizeof(key));
 	size_t flen = binding_key(b, field, sizeof(field));
-	redisReply *r = rt_cmd(h, "HGET %s %b", key, field, flen);
-	if (r->type == REDIS_REPLY_STRING) {
+	if (rt_redis_record(h, aor, field, flen, val, sizeof(val))) {
 		unsigned long long ver = 0, exp = 0;
 		unsigned cseq = 0;
-		if (sscanf(r->str, "%llu %llu %u %127[^\n]", &ver, &exp, &cseq, v.call_id) == 4) {
+		if (sscanf(val, "%llu %llu %u %127[^\n]", &ver, &exp, &cseq, v.call_id) == 4) {
 			v.found = true;
 			v.version = ver;
 			v.cseq = cseq;
 		}
 	}
-	freeReplyObject(r);
 	return v;
 }
 
@@ -360,7 +357,9 @@ static void test_remove_and_remove_all(void **state)
 	assert_int_equal(rt_count_aor(a, aor), 0);
 	RT_WAIT(h, rt_count_aor(b, aor) == 0 && store_count(b) == 1 && rt_idle(a));
 	assert_int_equal(rt_redis_hlen(h, aor), 0);
-	redisReply *r = rt_cmd(h, "EXISTS %s:{%u}:r:%s", RT_PREFIX, rt_partition(h, aor), aor);
+	char key[512];
+	rt_key(h, aor, key, sizeof(key));
+	redisReply *r = rt_cmd(h, "HEXISTS %s %s", key, aor); /* the group is gone */
 	assert_int_equal(r->integer, 0);
 	freeReplyObject(r);
 	assert_true(rt_has(a, &o) && rt_has(b, &o) && rt_redis_has(h, &o, NULL));
@@ -439,6 +438,36 @@ static void save_many(struct store *s, const char *tag, int from, int n, const c
 		struct store_binding x = rt_mk(aor, contact, cid, 1, 3600000, owner);
 		assert_int_equal(store_save(s, &x), STORE_OK);
 	}
+}
+
+/* 5b. A group whose every record lapsed is deleted from its bucket by the
+ * sweep (Redis cannot expire a hash field); a group with a live record stays
+ * whole (its lapsed record goes with the group's next write). */
+static void test_sweep(void **state)
+{
+	struct rt *h = *state;
+	struct rt_opts o = {.sweep_ms = 1};
+	struct store *a = rt_store_opts(h, "pxA", &o);
+	RT_WAIT(h, rt_live(a));
+	const char *gone = "sip:sweep-gone@example.com", *kept = "sip:sweep-kept@example.com";
+	struct store_binding g1 = rt_mk(gone, "sip:g@192.0.2.50", "s1", 1, 200, "pxA");
+	struct store_binding g2 = rt_mk(gone, "sip:g2@192.0.2.51", "s2", 1, 400, "pxA");
+	struct store_binding k1 = rt_mk(kept, "sip:k@192.0.2.52", "s3", 1, 200, "pxA");
+	struct store_binding k2 = rt_mk(kept, "sip:k2@192.0.2.53", "s4", 1, 3600000, "pxA");
+	assert_int_equal(store_save(a, &g1), STORE_OK);
+	assert_int_equal(store_save(a, &g2), STORE_OK);
+	assert_int_equal(store_save(a, &k1), STORE_OK);
+	assert_int_equal(store_save(a, &k2), STORE_OK);
+	RT_WAIT(h, rt_idle(a));
+	assert_int_equal(rt_redis_hlen(h, gone), 2);
+	assert_int_equal(rt_redis_hlen(h, kept), 2);
+	/* one record lapsed: the group's latest expiry is ahead, it stays */
+	RT_WAIT(h, repl_now_ms() > g1.expires_at + 50);
+	assert_int_equal(rt_redis_hlen(h, gone), 2);
+	RT_WAIT(h, repl_now_ms() > g2.expires_at);
+	RT_WAIT(h, rt_redis_hlen(h, gone) == 0 && rt_stats(a).swept >= 1);
+	assert_int_equal(rt_redis_hlen(h, kept), 2);
+	store_free(a);
 }
 
 /* 7. A proxy that starts after the data: a full load brings every binding
@@ -580,6 +609,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_equal_contacts_one_binding, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_remove_and_remove_all, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_late_starter, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_trimmed_full_load, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_trimmed_while_stalled, rt_setup, rt_teardown),
