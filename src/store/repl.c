@@ -279,6 +279,11 @@ static void on_down(void *arg, const char *why)
 	r->tail_running = false;
 	if (r->tail_timer)
 		event_del(r->tail_timer);
+	/* a new connection (maybe another master) finds the bad logs anew */
+	r->probes_pending = 0;
+	r->logs_bad = 0;
+	for (unsigned i = 0; i < r->partitions; i++)
+		r->part[i].log_bad = false;
 	r->load_pending = 0;
 	r->sweeping = false;
 	repl_flight_requeue(r);

@@ -32,6 +32,7 @@ struct repl_partition {
 	uint64_t last_ver;	   /* that entry's version; 0 = not known */
 	char key_log[128];
 	char key_ver[128];
+	bool log_bad; /* the log key holds another type: left out of the tail's XREAD */
 };
 
 struct repl {
@@ -72,6 +73,9 @@ struct repl {
 	bool tail_running;
 	bool gap;		  /* the tail missed entries (trimmed): a full load follows */
 	struct event *tail_timer; /* retry after an XREAD error */
+	unsigned probes_pending;  /* TYPE of each log key, after a WRONGTYPE */
+	size_t logs_bad;	  /* partitions whose log key is of another type */
+	int64_t probe_ms;	  /* when the log keys were last probed */
 	struct event *sweep_timer;
 	bool sweeping; /* a sweep in flight */
 	unsigned sweep_ms;

@@ -5,7 +5,11 @@
  * kind; entries missed (the log trimmed past what we had read: an entry
  * whose previous version is not our last one) start a full load; the
  * replication lag of other proxies' changes measured from the entry's id
- * (Redis's clock when it logged it). Also the decoding of a
+ * (Redis's clock when it logged it). A log key of another type (someone
+ * else's data) would fail the XREAD of every partition: after a WRONGTYPE
+ * the TYPE of each log key is asked, the bad ones are left out of the read
+ * (logged, counted) and asked again every second until they are logs again
+ * (the version chain then finds what was missed). Also the decoding of a
  * stored record's value, shared with the full load and write answers. */
 #include <event2/event.h>
 #include <stdio.h>
@@ -184,6 +188,7 @@ static struct repl_partition *partition_of(struct repl *r, struct str key)
 }
 
 static void tail_next(struct repl *r);
+static void probe_logs(struct repl *r);
 
 struct tail_ticket {
 	struct repl *r;
@@ -193,6 +198,80 @@ struct tail_ticket {
 static void on_tail_retry(evutil_socket_t fd, short what, void *arg)
 {
 	tail_next(arg);
+}
+
+static void tail_retry_later(struct repl *r)
+{
+	if (!r->tail_timer)
+		r->tail_timer = event_new(r->base, -1, 0, on_tail_retry, r);
+	struct timeval tv = {1, 0};
+	if (r->tail_timer)
+		event_add(r->tail_timer, &tv);
+	r->tail_running = true; /* the timer goes on */
+}
+
+struct probe_ticket {
+	struct repl *r;
+	unsigned long gen;
+	unsigned part;
+};
+
+static void on_log_type(void *priv, redisReply *rep)
+{
+	struct probe_ticket *t = priv;
+	struct repl *r = t->r;
+	bool current = t->gen == r->gen;
+	unsigned part = t->part;
+	free(t);
+	if (!rep || !current || r->closing)
+		return;
+	struct repl_partition *p = &r->part[part];
+	bool bad = !(rep->type == REDIS_REPLY_STATUS &&
+		     (strcmp(rep->str, "stream") == 0 || strcmp(rep->str, "none") == 0));
+	if (bad != p->log_bad) {
+		if (bad)
+			LOG_ERROR("store_log_unreadable",
+				  "redis=%s log=%s type=%.40s: not a stream; this partition's "
+				  "changes are not followed until it is one again",
+				  redis_link_master(r->link), p->key_log,
+				  rep->type == REDIS_REPLY_STATUS ? rep->str : "?");
+		else
+			LOG_INFO("store_log_readable", "redis=%s log=%s: followed again",
+				 redis_link_master(r->link), p->key_log);
+		p->log_bad = bad;
+		r->logs_bad += bad ? 1 : (size_t)-1;
+	}
+	if (--r->probes_pending)
+		return;
+	r->tail_running = false;
+	if (r->logs_bad == r->partitions)
+		tail_retry_later(r); /* nothing left to read: ask again in a second */
+	else
+		tail_next(r);
+}
+
+/* Asks the type of every partition's log key (on the tail's connection,
+ * idle now); the answers decide which go into the next XREAD. */
+static void probe_logs(struct repl *r)
+{
+	r->probe_ms = repl_wall_ms();
+	r->tail_running = true;
+	for (unsigned i = 0; i < r->partitions; i++) {
+		struct probe_ticket *t = malloc(sizeof(*t));
+		const char *argv[] = {"TYPE", r->part[i].key_log};
+		if (!t) {
+			redis_link_fail(r->link, "out of memory");
+			return;
+		}
+		*t = (struct probe_ticket){r, r->gen, i};
+		if (!redis_link_command(r->link, REDIS_CHAN_TAIL, 0, on_log_type, t, 2, argv,
+					NULL)) {
+			free(t);
+			redis_link_fail(r->link, "cannot send");
+			return;
+		}
+		r->probes_pending++;
+	}
 }
 
 static void on_log(void *priv, redisReply *rep)
@@ -206,14 +285,13 @@ static void on_log(void *priv, redisReply *rep)
 	r->tail_running = false;
 	if (rep->type == REDIS_REPLY_ERROR) {
 		r->st.changes_bad++;
+		if (strncmp(rep->str, "WRONGTYPE", 9) == 0) {
+			probe_logs(r);
+			return;
+		}
 		LOG_WARN("store_log_error", "redis=%s reply=\"%.150s\": retrying in 1 s",
 			 redis_link_master(r->link), rep->str);
-		if (!r->tail_timer)
-			r->tail_timer = event_new(r->base, -1, 0, on_tail_retry, r);
-		struct timeval tv = {1, 0};
-		if (r->tail_timer)
-			event_add(r->tail_timer, &tv);
-		r->tail_running = true; /* the timer goes on */
+		tail_retry_later(r);
 		return;
 	}
 	if (rep->type == REDIS_REPLY_ARRAY) {
@@ -244,7 +322,15 @@ static void tail_next(struct repl *r)
 	r->tail_running = false;
 	if (r->closing || (r->state != REPL_LIVE && r->state != REPL_LOADING))
 		return;
-	size_t argc = 6 + 2 * (size_t)r->partitions;
+	if (r->logs_bad && repl_wall_ms() - r->probe_ms >= 1000) {
+		probe_logs(r); /* a bad log may be a log again */
+		return;
+	}
+	if (r->logs_bad == r->partitions) {
+		tail_retry_later(r);
+		return;
+	}
+	size_t argc = 6 + 2 * ((size_t)r->partitions - r->logs_bad), n = 0;
 	const char **argv = malloc(argc * sizeof(*argv));
 	struct tail_ticket *t = malloc(sizeof(*t));
 	if (!argv || !t) {
@@ -261,9 +347,13 @@ static void tail_next(struct repl *r)
 	argv[3] = "BLOCK";
 	argv[4] = block;
 	argv[5] = "STREAMS";
+	size_t nread = (size_t)r->partitions - r->logs_bad;
 	for (unsigned i = 0; i < r->partitions; i++) {
-		argv[6 + i] = r->part[i].key_log;
-		argv[6 + r->partitions + i] = r->part[i].last_id[0] ? r->part[i].last_id : "0-0";
+		if (r->part[i].log_bad)
+			continue;
+		argv[6 + n] = r->part[i].key_log;
+		argv[6 + nread + n] = r->part[i].last_id[0] ? r->part[i].last_id : "0-0";
+		n++;
 	}
 	*t = (struct tail_ticket){r, r->gen};
 	if (!redis_link_command(r->link, REDIS_CHAN_TAIL, REPL_LOG_BLOCK, on_log, t, (int)argc,

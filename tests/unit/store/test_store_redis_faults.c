@@ -352,26 +352,42 @@ static void test_garbage_records_load(void **state)
 	store_free(a);
 }
 
-/* 9d. A partition's log key holding a string: the tail's read fails (counted,
- * retried); once the key is a log again, replication resumes. */
+/* An AOR "sip:wl<n>@example.com" of partition part (want) or of another one. */
+static void aor_in(struct rt *h, unsigned part, bool want, char *out, size_t cap)
+{
+	for (int n = 0;; n++) {
+		snprintf(out, cap, "sip:wl%d@example.com", n);
+		if ((rt_partition(h, out) == part) == want)
+			return;
+	}
+}
+
+/* 9d. A partition's log key holding a string: the tail's read fails
+ * (counted), the log keys' types are asked and the bad one is left out, so
+ * the other partitions replicate on; once the key is a log again, that
+ * partition's changes are followed again. */
 static void test_wrong_type_log(void **state)
 {
 	struct rt *h = *state;
 	struct store *a = rt_store(h, "pxA"), *b = rt_store(h, "pxB");
 	RT_WAIT(h, rt_live(a) && rt_live(b));
-	char log[64];
+	char log[64], other[64], in3[64];
 	rt_log_key(3, log, sizeof(log));
+	aor_in(h, 3, false, other, sizeof(other));
+	aor_in(h, 3, true, in3, sizeof(in3));
 	rt_do(h, "DEL %s", log);
 	rt_do(h, "SET %s not-a-stream", log);
 	uint64_t bad = rt_stats(b).changes_bad;
 	/* B's blocked read does not notice until its next one: give it one */
-	struct store_binding x =
-	    rt_mk("sip:wl@example.com", "sip:wl@192.0.2.110", "wl1", 1, 60000, "pxA");
+	struct store_binding x = rt_mk(other, "sip:wl@192.0.2.110", "wl1", 1, 60000, "pxA");
 	assert_int_equal(store_save(a, &x), STORE_OK);
-	RT_WAIT(h, rt_stats(b).changes_bad > bad);
+	RT_WAIT(h, rt_stats(b).changes_bad > bad && rt_has_at(b, &x, "wl1", 1));
+	/* and on: another change of another partition, while the key is still bad */
+	struct store_binding x2 = rt_mk(other, "sip:wl@192.0.2.112", "wl3", 1, 60000, "pxA");
+	assert_int_equal(store_save(a, &x2), STORE_OK);
+	RT_WAIT(h, rt_has_at(b, &x2, "wl3", 1));
 	rt_do(h, "DEL %s", log);
-	struct store_binding y =
-	    rt_mk("sip:wl2@example.com", "sip:wl2@192.0.2.111", "wl2", 1, 60000, "pxA");
+	struct store_binding y = rt_mk(in3, "sip:wl2@192.0.2.111", "wl2", 1, 60000, "pxA");
 	assert_int_equal(store_save(a, &y), STORE_OK);
 	RT_WAIT(h, rt_has_at(b, &y, "wl2", 1) && rt_idle(a));
 	store_free(a);
