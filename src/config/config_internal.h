@@ -46,6 +46,9 @@ struct cfg_err {
 	char *buf;
 	size_t cap;
 	const char *file;
+	/* what a definition without this proxy means: "refusing to start"
+	 * (NULL) for the proxy's own file, "not applied" for a published one */
+	const char *refusal;
 };
 
 /* A list of groups (cluster.proxies, ...): its item table and its loader. */

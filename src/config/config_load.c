@@ -157,6 +157,11 @@ static int derive_listeners(struct config *cfg, const config_t *cf, struct cfg_e
  * list refuses to start. Its entry gives its address, port and data center,
  * so one definition serves every proxy; settings of its own must agree.
  * Without a list it is the cluster's only proxy. */
+static const char *refusal(const struct cfg_err *e)
+{
+	return e->refusal ? e->refusal : "refusing to start";
+}
+
 static int check_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
 {
 	const config_setting_t *list = cf ? config_lookup(cf, "cluster.proxies") : NULL;
@@ -175,18 +180,17 @@ static int check_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
 			me = &cfg->proxies[i];
 	if (!me)
 		return cfg_fail(e, list, "cluster.proxies",
-				"this proxy \"%s\" is not in the cluster definition; refusing to "
-				"start",
-				cfg->name);
+				"this proxy \"%s\" is not in the cluster definition; %s", cfg->name,
+				refusal(e));
 	const config_setting_t *own = cf ? config_lookup(cf, "proxy.sip-address") : NULL;
 	if (own) {
 		/* A host name in the entry is what the others use to reach us; the
 		 * address we listen on is proxy.sip-address (no DNS at load). */
 		if (cfg_is_ip(me->sip_address) && !same_ip(cfg->sip_address, me->sip_address))
-			return cfg_fail(e, own, "proxy.sip-address",
-					"%s is not the address of \"%s\" in cluster.proxies (%s); "
-					"refusing to start",
-					cfg->sip_address, me->name, me->sip_address);
+			return cfg_fail(
+			    e, own, "proxy.sip-address",
+			    "%s is not the address of \"%s\" in cluster.proxies (%s); %s",
+			    cfg->sip_address, me->name, me->sip_address, refusal(e));
 	} else {
 		if (!cfg_is_ip(me->sip_address))
 			return cfg_fail(e, list, "proxy.sip-address",
@@ -198,9 +202,8 @@ static int check_self(struct config *cfg, const config_t *cf, struct cfg_err *e)
 	const config_setting_t *port = cf ? config_lookup(cf, "proxy.sip-port") : NULL;
 	if (port && cfg->sip_port != me->sip_port)
 		return cfg_fail(e, port, "proxy.sip-port",
-				"%u is not the port of \"%s\" in cluster.proxies (%u); refusing "
-				"to start",
-				cfg->sip_port, me->name, me->sip_port);
+				"%u is not the port of \"%s\" in cluster.proxies (%u); %s",
+				cfg->sip_port, me->name, me->sip_port, refusal(e));
 	cfg->sip_port = me->sip_port;
 	const config_setting_t *geo = cf ? config_lookup(cf, "proxy.geo-location") : NULL;
 	if (geo && me->geo_location[0] && strcmp(cfg->geo_location, me->geo_location) != 0)
@@ -313,18 +316,18 @@ void config_defaults(struct config *cfg)
 	nd->transport = TP_UDP;
 	cfg->n_nodes = 1;
 	char err[8];
-	struct cfg_err e = {err, sizeof(err), NULL};
+	struct cfg_err e = {err, sizeof(err), NULL, NULL};
 	(void)finish(cfg, NULL, &e); /* cannot fail on the defaults */
 }
 
 /* cf has been read (or failed to) from text; fills out on success. */
 static int load_parsed(config_t *cf, int read_ok, const char *text, size_t text_len,
-		       const char *name, const char *self, struct config *out, char *err,
-		       size_t errlen)
+		       const char *name, const char *self, const char *refusal, struct config *out,
+		       char *err, size_t errlen)
 {
 	if (!err)
 		errlen = 0;
-	struct cfg_err e = {err, errlen, name};
+	struct cfg_err e = {err, errlen, name, refusal};
 	if (errlen)
 		err[0] = '\0';
 	if (!read_ok) {
@@ -414,7 +417,7 @@ int config_load_as(const char *path, const char *name, struct config *cfg, char 
 	size_t len = 0;
 	char *text = ok ? read_text(path, &len) : NULL;
 	errno = saved;
-	int rc = load_parsed(&cf, ok, text, len, path, name, cfg, err, errlen);
+	int rc = load_parsed(&cf, ok, text, len, path, name, NULL, cfg, err, errlen);
 	free(text);
 	config_destroy(&cf);
 	return rc;
@@ -431,8 +434,8 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 	config_t cf;
 	config_init(&cf);
 	int ok = config_read_string(&cf, text) == CONFIG_TRUE;
-	int rc = load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", NULL, cfg, err,
-			     errlen);
+	int rc = load_parsed(&cf, ok, text, strlen(text), name ? name : "(string)", NULL, NULL, cfg,
+			     err, errlen);
 	config_destroy(&cf);
 	return rc;
 }
@@ -459,7 +462,7 @@ static void copy_cluster(struct config *dst, const struct config *src)
 int config_load_cluster(const char *text, const char *label, const struct config *base,
 			struct config *out, char *err, size_t errlen)
 {
-	struct cfg_err e = {err, err ? errlen : 0, label};
+	struct cfg_err e = {err, err ? errlen : 0, label, "not applied"};
 	if (!text || !base || !out)
 		return cfg_fail(&e, NULL, "cluster", "no definition given");
 	config_t cf;
@@ -479,7 +482,8 @@ int config_load_cluster(const char *text, const char *label, const struct config
 	if (rc == 0 && !pub)
 		rc = cfg_fail(&e, NULL, "file", "out of memory");
 	if (rc == 0)
-		rc = load_parsed(&cf, ok, text, strlen(text), label, base->name, pub, err, errlen);
+		rc = load_parsed(&cf, ok, text, strlen(text), label, base->name, "not applied", pub,
+				 err, errlen);
 	config_destroy(&cf);
 	if (rc == 0 &&
 	    (!same_ip(pub->sip_address, base->sip_address) || pub->sip_port != base->sip_port))

@@ -56,7 +56,7 @@ cp "$IT_TMP/cluster-file.conf" "$IT_TMP/cluster.conf"
 rc=0
 $CTL -a "127.0.0.1:$P_ADMIN" cluster publish "$IT_TMP/without-p1.conf" >"$IT_TMP/pub3.out" 2>&1 || rc=$?
 it_assert_eq "$rc" 1 "sipproxyctl status for a definition without p1"
-it_assert_grep "$IT_TMP/pub3.out" 'refused: published:[0-9]+: cluster.proxies: this proxy "p1" is not in the cluster definition' "p1 not in it"
+it_assert_grep "$IT_TMP/pub3.out" 'refused: published:[0-9]+: cluster.proxies: this proxy "p1" is not in the cluster definition; not applied' "p1 not in it"
 it_assert_eq "$(record)" "$before" "nothing stored for a refused definition"
 it_assert_eq "$(it_node_field "$P_ADMIN" n2 state)" active "p1 keeps the published definition"
 it_assert_eq "$(it_node_field "$P_ADMIN2" n2 state)" active "p2 keeps it"

@@ -85,7 +85,8 @@ static void test_refusals(void **state)
 	assert_int_equal(load("cluster = { proxies = ( { name = \"p9\"; sip-address = "
 			      "\"127.0.0.9\"; sip-port = 5070; } ); };\n"),
 			 -1);
-	assert_non_null(strstr(err, "this proxy \"p1\" is not in the cluster definition"));
+	assert_non_null(strstr(err, "this proxy \"p1\" is not in the cluster definition; not "
+				    "applied"));
 	assert_int_equal(load("cluster = { proxies = ( { name = \"p1\"; sip-address = "
 			      "\"127.0.0.5\"; sip-port = 5070; } ); };\n"),
 			 -1);
