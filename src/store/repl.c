@@ -286,6 +286,7 @@ static void on_down(void *arg, const char *why)
 		r->part[i].log_bad = false;
 	r->load_pending = 0;
 	r->sweeping = false;
+	snprintf(r->sweep_cursor, sizeof(r->sweep_cursor), "0"); /* the bucket again */
 	repl_flight_requeue(r);
 	if (r->queued)
 		LOG_WARN("store_queueing", "redis=%s queued=%zu: routing from memory, writes wait",

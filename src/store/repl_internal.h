@@ -13,7 +13,8 @@
 #define REPL_ID_MAX	 48    /* "<ms>-<seq>" */
 #define REPL_MAX_FLIGHT	 1024  /* writes sent and unanswered */
 #define REPL_LOAD_WINDOW 8     /* bucket HGETALLs of the full load in flight */
-#define REPL_SWEEP_MS	 100u  /* one bucket swept of lapsed groups this often */
+#define REPL_SWEEP_MS	 100u  /* a slice of a bucket swept of lapsed groups this often */
+#define REPL_SWEEP_COUNT "100" /* groups per slice (HSCAN COUNT) */
 #define REPL_LOG_BATCH	 "500" /* entries per XREAD */
 #define REPL_LOG_BLOCK	 1000u /* ms an XREAD waits for news */
 
@@ -77,7 +78,8 @@ struct repl {
 	size_t logs_bad;	  /* partitions whose log key is of another type */
 	int64_t probe_ms;	  /* when the log keys were last probed */
 	struct event *sweep_timer;
-	bool sweeping; /* a sweep in flight */
+	bool sweeping;	       /* a sweep in flight */
+	char sweep_cursor[24]; /* HSCAN's in the bucket being swept; "0" = its start */
 	unsigned sweep_ms;
 	size_t sweep_next; /* the next bucket to sweep (of nkinds x partitions x REPL_BUCKETS) */
 	bool closing;

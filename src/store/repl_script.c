@@ -6,9 +6,10 @@
  * counter gives the change its version, and the group's records (a field
  * of its bucket, headed by their latest expiry) and the log entry are
  * written together; a group left without records is deleted from the
- * bucket. Op g sweeps a bucket instead: every group whose latest expiry has
- * passed is deleted (not logged: each proxy expires its records itself, as
- * when Redis expired a key). A version is max(last + 1, Redis's clock in µs):
+ * bucket. Op g sweeps a bucket instead, a slice at a time (HSCAN from the
+ * cursor in ARGV 4, about REPL_SWEEP_COUNT groups): every group whose
+ * latest expiry has passed is deleted (not logged: each proxy expires its
+ * records itself, as when Redis expired a key). A version is max(last + 1, Redis's clock in µs):
  * it grows even across a Redis that lost its data (restarted empty, a
  * failover to a replica that lagged), so old and new versions still sort. Each log entry
  * carries its version (v) and the partition's version before it (w): every version is logged
@@ -20,7 +21,7 @@
  * ARGV: 1 op (s r x a g), 2 kind, 3 group, 4 field, 5 Call-ID, 6 CSeq,
  *       7 expires (ms since the epoch), 8 payload, 9 origin, 10 log length.
  * Returns {"ok", version} | {"stale", version[, current value]} | {"none", 0};
- * op g {"ok", groups deleted}. */
+ * op g {"ok", groups deleted, next cursor ("0": the bucket is done)}. */
 #include "store/repl_internal.h"
 
 const char repl_script_src[] =
@@ -33,12 +34,13 @@ const char repl_script_src[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "if op == 'g' then\n"
-    "  local all, n = redis.call('HGETALL', b), 0\n"
+    "  local res, n = redis.call('HSCAN', b, field, 'COUNT', " REPL_SWEEP_COUNT "), 0\n"
+    "  local all = res[2]\n"
     "  for i = 1, #all, 2 do\n"
     "    local e = tonumber(string.match(all[i + 1], '^(%d+)\\n'))\n"
     "    if not e or e <= now then redis.call('HDEL', b, all[i]); n = n + 1 end\n"
     "  end\n"
-    "  return {'ok', n}\n"
+    "  return {'ok', n, res[1]}\n"
     "end\n"
     "local function newver()\n"
     "  local prev = redis.call('GET', vk) or '0'\n"

@@ -467,6 +467,30 @@ static void test_sweep(void **state)
 	RT_WAIT(h, repl_now_ms() > g2.expires_at);
 	RT_WAIT(h, rt_redis_hlen(h, gone) == 0 && rt_stats(a).swept >= 1);
 	assert_int_equal(rt_redis_hlen(h, kept), 2);
+
+	/* a bucket of many groups is swept a slice at a time (HSCAN), to its end */
+	enum { MANY = 250 };
+	char key[512], other[512], aor[64];
+	rt_key(h, kept, key, sizeof(key));
+	uint64_t before = rt_stats(a).swept;
+	int made = 0;
+	for (int i = 0; made < MANY; i++) {
+		snprintf(aor, sizeof(aor), "sip:sw%d@example.com", i);
+		rt_key(h, aor, other, sizeof(other));
+		if (strcmp(other, key) != 0)
+			continue;
+		struct store_binding m = rt_mk(aor, "sip:m@192.0.2.54", "s5", 1, 300, "pxA");
+		assert_int_equal(store_save(a, &m), STORE_OK);
+		made++;
+	}
+	RT_WAIT(h, rt_idle(a));
+	redisReply *r = rt_cmd(h, "HLEN %s", key);
+	assert_int_equal(r->integer, MANY + 1);
+	freeReplyObject(r);
+	RT_WAIT(h, rt_stats(a).swept >= before + MANY);
+	r = rt_cmd(h, "HLEN %s", key);
+	assert_int_equal(r->integer, 1); /* kept's group alone */
+	freeReplyObject(r);
 	store_free(a);
 }
 
