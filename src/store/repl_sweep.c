@@ -2,7 +2,7 @@
  * a bucket hash, not a key of its own, so Redis's key expiry cannot drop it
  * once its records have lapsed. Every sweep_ms (REPL_SWEEP_MS unless
  * configured) while live, the script (op g) reads one slice of a bucket
- * (HSCAN, REPL_SWEEP_COUNT groups: half a millisecond of Redis, whatever the
+ * (HSCAN, REPL_SWEEP_COUNT groups: under a millisecond of Redis, whatever the
  * bucket's size; a whole bucket at a million AORs was 4 ms) and deletes
  * the groups whose latest expiry has passed; the proxy walks all buckets in
  * turn from a place its name picks, so the proxies of a cluster sweep
