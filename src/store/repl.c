@@ -44,13 +44,19 @@ void repl_bucket_key(const struct repl *r, char kind, unsigned part, unsigned bu
 	snprintf(out, cap, "%s:{%u}:%c:%u", r->prefix, part, kind, bucket);
 }
 
-void repl_bucket_key_nth(const struct repl *r, size_t i, char *kind, char *out, size_t cap)
+size_t repl_bucket_count(const struct repl *r)
+{
+	return r->nkinds * (size_t)r->partitions * REPL_BUCKETS;
+}
+
+unsigned repl_bucket_key_nth(const struct repl *r, size_t i, char *kind, char *out, size_t cap)
 {
 	size_t per_kind = (size_t)r->partitions * REPL_BUCKETS;
 	*kind = r->kinds[i / per_kind].kind;
 	i %= per_kind;
-	repl_bucket_key(r, *kind, (unsigned)(i / REPL_BUCKETS), (unsigned)(i % REPL_BUCKETS), out,
-			cap);
+	unsigned part = (unsigned)(i / REPL_BUCKETS);
+	repl_bucket_key(r, *kind, part, (unsigned)(i % REPL_BUCKETS), out, cap);
+	return part;
 }
 
 int repl_id_cmp(const char *a, const char *b)

@@ -93,8 +93,11 @@ unsigned repl_bucket(const struct repl *r, struct str group);
 /* "<prefix>:{<P>}:<kind>:<bucket>" into out (fits in 96 bytes). */
 void repl_bucket_key(const struct repl *r, char kind, unsigned part, unsigned bucket, char *out,
 		     size_t cap);
-/* The i-th bucket of all (kind, partition, bucket), i < nkinds x partitions x REPL_BUCKETS. */
-void repl_bucket_key_nth(const struct repl *r, size_t i, char *kind, char *out, size_t cap);
+/* Buckets of every kind and partition: nkinds x partitions x REPL_BUCKETS. */
+size_t repl_bucket_count(const struct repl *r);
+/* The i-th of them (i < repl_bucket_count): its key into out, its kind and
+ * partition; returns the partition. */
+unsigned repl_bucket_key_nth(const struct repl *r, size_t i, char *kind, char *out, size_t cap);
 int64_t repl_wall_ms(void);
 /* Compares two stream ids "<ms>-<seq>" numerically; "" is below all. */
 int repl_id_cmp(const char *a, const char *b);

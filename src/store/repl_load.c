@@ -21,11 +21,6 @@ struct load_ticket {
 	char kind;
 };
 
-static size_t load_total(const struct repl *r)
-{
-	return r->nkinds * (size_t)r->partitions * REPL_BUCKETS;
-}
-
 static void load_finish(struct repl *r)
 {
 	bool lost = r->lost;
@@ -130,14 +125,15 @@ static void on_bucket(void *priv, redisReply *rep)
 	if (r->state != REPL_LOADING)
 		return;
 	load_next(r);
-	if (r->state == REPL_LOADING && r->load_next == load_total(r) && r->load_pending == 0)
+	if (r->state == REPL_LOADING && r->load_next == repl_bucket_count(r) &&
+	    r->load_pending == 0)
 		load_finish(r);
 }
 
 static void load_next(struct repl *r)
 {
 	unsigned long gen = r->gen;
-	while (r->load_pending < REPL_LOAD_WINDOW && r->load_next < load_total(r)) {
+	while (r->load_pending < REPL_LOAD_WINDOW && r->load_next < repl_bucket_count(r)) {
 		char key[96];
 		struct load_ticket *t = malloc(sizeof(*t));
 		if (!t) {
@@ -179,7 +175,7 @@ void repl_load_begin(struct repl *r)
 		if (r->kinds[i].load_begin)
 			r->kinds[i].load_begin(r->kinds[i].arg, r->lost);
 	r->writing_back = false;
-	if (load_total(r) == 0) {
+	if (repl_bucket_count(r) == 0) {
 		load_finish(r);
 		return;
 	}

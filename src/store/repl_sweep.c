@@ -50,7 +50,7 @@ static void on_swept(void *priv, redisReply *rep)
 		return;
 	}
 	snprintf(r->sweep_cursor, sizeof(r->sweep_cursor), "0");
-	size_t total = r->nkinds * (size_t)r->partitions * REPL_BUCKETS;
+	size_t total = repl_bucket_count(r);
 	r->sweep_next = total ? (r->sweep_next + 1) % total : 0;
 }
 
@@ -59,13 +59,12 @@ static void on_sweep_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct repl *r = arg;
-	size_t total = r->nkinds * (size_t)r->partitions * REPL_BUCKETS;
+	size_t total = repl_bucket_count(r);
 	if (r->state != REPL_LIVE || !r->sha[0] || r->paused || r->sweeping || !total)
 		return;
 	char key[96], kind[2] = {0, 0};
-	repl_bucket_key_nth(r, r->sweep_next % total, &kind[0], key, sizeof(key));
-	struct repl_partition *p = &r->part[(r->sweep_next % total) %
-					    ((size_t)r->partitions * REPL_BUCKETS) / REPL_BUCKETS];
+	struct repl_partition *p =
+	    &r->part[repl_bucket_key_nth(r, r->sweep_next % total, &kind[0], key, sizeof(key))];
 	struct sweep_ticket *t = malloc(sizeof(*t));
 	if (!t)
 		return;
